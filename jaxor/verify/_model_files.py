@@ -188,6 +188,9 @@ def _load_and_solve(path: str, time_limit: float | None, threads: int, resolve_a
             status, msg = _resolve_ambiguous(h, highspy, feats)
         elif status != "optimal":
             msg = f"model status: {raw}"
+        if parse == "warning":
+            warn = _log_errors(log)
+            msg = "HiGHS warned while loading: " + (warn or "(no detail)") + ("; " + msg if msg else "")
         obj = x = names = None
         if status == "optimal":
             obj = float(h.getInfo().objective_function_value)

@@ -229,6 +229,11 @@ HAND = [
      "ok", "optimal", 16.0),
     ("bracket_names.mps", "NAME b\nROWS\n N obj\n G c[0]\nCOLUMNS\n    x[0] obj 1 c[0] 1\n    x[1] obj 2 c[0] 1\n"
      "RHS\n    rhs c[0] 3\nENDATA\n", "ok", "optimal", 3.0),
+    ("warning.mps", "NAME t\nROWS\n N obj\n L c1\nCOLUMNS\n    x obj -1 c1 1\nRHS\n    rhs c1 4\n    rhs c9 4\nENDATA\n",
+     "warning", "optimal", -4.0),  # an RHS for an unknown row: HiGHS warns and loads
+    ("sos.lp", "max\n obj: x + y\nst\n c: x + y <= 4\nsos\n s1: S1:: x:1 y:2\nend\n", "error", "error", None),
+    ("inconsistent_bounds.lp", "max\n obj: x\nst\n c: x <= 4\nbounds\n x >= 5\n x <= 3\nend\n", "ok",
+     "infeasible", None),
     ("wrong_suffix.txt", "max\n obj: x\nst\n c: x <= 1\nend\n", "error", "error", None),
 ]
 
@@ -248,6 +253,8 @@ def test_verify_hand_made_models(case, tmp_path):
         assert r.message
     if name == "bracketed.lp":
         assert r.sanitized and "bracketed" in r.message and r.names == ["x(0)", "x(1,2)"]
+    if name == "warning.mps":
+        assert "warned" in r.message
     if name == "syntax.lp":
         assert "expected" in r.message  # HiGHS's own diagnostic is passed on
 
@@ -287,3 +294,17 @@ def test_verify_model_features_binary_and_sanitize_flags(tmp_path):
         check_model_text("x", fmt="xls")
     tl = check_model_file(tmp_path / "outside.lp", time_limit=1e-9)
     assert tl.status in ("time_limit", "optimal")
+
+
+NETLIB = {"afiro": -4.6475314286e02, "adlittle": 2.2549496316e05, "blend": -3.0812149846e01,
+          "kb2": -1.7499001299e03, "sc50a": -6.4575077059e01, "sc50b": -7.0000000000e01,
+          "share2b": -4.1573224074e02}  # optimal values published with the Netlib LP collection
+
+
+@pytest.mark.parametrize("name", sorted(NETLIB))
+def test_verify_netlib_models(name, data):
+    path = data(f"netlib/{name}.mps")
+    r = check_model_file(path, time_limit=30)
+    assert (r.parse_status, r.status) == ("ok", "optimal"), r.message
+    assert r.objective == pytest.approx(NETLIB[name], rel=1e-9)
+    assert r.features.sense == "min" and r.features.n_int == 0
