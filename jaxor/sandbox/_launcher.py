@@ -208,6 +208,10 @@ def main():
     def report(obj):
         os.write(report_fd, (json.dumps(obj) + "\n").encode())
 
+    try:  # the host's /proc is still mounted: its "self" is this process's pid in the host namespace
+        report({"host_pid": int(os.readlink("/proc/self"))})
+    except (OSError, ValueError):
+        pass
     try:
         build_root(cfg)
     except BaseException as e:  # noqa: BLE001

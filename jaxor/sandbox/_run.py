@@ -344,6 +344,31 @@ def _collect(proc: subprocess.Popen, extra_fds: Sequence[int], limits: Limits):
     return bufs, extra, total, timed_out, overflow
 
 
+def _host_pid(report: bytes) -> int | None:
+    for line in report.decode(errors="replace").splitlines():
+        with contextlib.suppress(ValueError):
+            rec = json.loads(line)
+            if isinstance(rec, dict) and isinstance(rec.get("host_pid"), int):
+                return rec["host_pid"]
+    return None
+
+
+def _stop_tree(proc: subprocess.Popen, init_pid: int | None) -> None:
+    """Kill the sandbox's pid-namespace init and wait until the namespace is empty.
+
+    The kernel kills every process of a pid namespace when its init dies, and init's exit completes
+    only once they are all gone; ``unshare`` (init's parent) exits right after reaping it. So
+    killing init, then waiting for ``unshare``, returns only when nothing of the run is left.
+    """
+    if proc.poll() is None and init_pid is not None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(init_pid, signal.SIGKILL)  # init's parent (unshare) is alive, so the pid is not reused
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=30)
+    _kill_group(proc)
+    proc.wait()
+
+
 def _kill_group(proc: subprocess.Popen) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
@@ -383,11 +408,11 @@ def _run_namespaced(wd: Path, entry: str, args: list[str], envd: dict, limits: L
             proc.stdin.close()
         except BrokenPipeError:
             pass
+        extra = {}
         try:
             bufs, extra, total, timed_out, overflow = _collect(proc, [rfd], limits)
         finally:
-            _kill_group(proc)
-            proc.wait()
+            _stop_tree(proc, _host_pid(extra.get(rfd, b"")))
             os.close(rfd)
             proc.stdout.close()
             proc.stderr.close()

@@ -209,6 +209,8 @@ def evaluate(data: str | os.PathLike | Sequence[BenchItem], preds: str | os.Path
             pred = c.objective if not c.hardcoded else None
             ran, status = c.executed, c.status + (" (hard-coded print)" if c.hardcoded else "")
             rec["message"] = c.message
+        elif not any(k in r for k in ("objective", "pred", "prediction", "status")):
+            pred, ran, status = None, False, "empty_prediction"
         else:
             pred = parse_number(r.get("objective", r.get("pred", r.get("prediction"))))
             st = str(r.get("status", "ok")).strip().lower()
