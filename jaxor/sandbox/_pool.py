@@ -39,6 +39,7 @@ class Job:
     limits: Limits | None = None
     solver_track: str | None = None
     env: Mapping[str, str] | None = None
+    keep_workdir: bool = True
 
 
 def read_journal(path: str | os.PathLike) -> dict[str, dict[str, Any]]:
@@ -101,7 +102,7 @@ class Pool:
         try:
             return run(code=job.code, path=job.path, workdir=job.workdir, stage=job.stage, args=job.args,
                        limits=job.limits or self.limits, solver_track=job.solver_track, env=job.env,
-                       allow_unsandboxed=self.allow_unsandboxed, job_id=job.id)
+                       allow_unsandboxed=self.allow_unsandboxed, job_id=job.id, keep_workdir=job.keep_workdir)
         except Exception as e:  # noqa: BLE001 - a batch never dies on one job
             return SandboxResult(status="infra_error", infra=True, message=f"{type(e).__name__}: {e}",
                                  job_id=job.id, limits=(job.limits or self.limits).to_dict())

@@ -138,6 +138,19 @@ def _slot():
     raise RuntimeError(f"all {MAX_SLOTS} sandbox slots are busy")
 
 
+def _unsafe_workdir(wd: Path) -> str | None:
+    """Why ``wd`` must not become a sandbox workdir (its tree is chowned), or None."""
+    real = os.path.realpath(wd)
+    homes = {os.path.realpath(os.path.expanduser("~")), "/root", "/home"}
+    protected = set(_python_roots()) | {os.path.realpath(p) for p in _SYSTEM_RO} | {"/etc", "/var", "/tmp"}
+    if real == "/" or real in homes or real in protected:
+        return f"refusing workdir {wd}: a system, home or temporary root directory"
+    for p in protected:
+        if p.startswith(real.rstrip("/") + "/"):
+            return f"refusing workdir {wd}: it contains {p}"
+    return None
+
+
 def _chown_tree(path: str, uid: int, gid: int) -> None:
     """chown without following symlinks (a program may leave links to host files behind)."""
     os.chown(path, uid, gid, follow_symlinks=False)
@@ -190,7 +203,7 @@ def _classify(res: SandboxResult, timed_out: bool, overflow: bool, limits: Limit
 def run(*, code: str | None = None, path: str | os.PathLike | None = None, workdir: str | os.PathLike | None = None,
         stage: str | os.PathLike | None = None, args: Sequence[str] = (), limits: Limits | None = None,
         solver_track: str | None = None, env: Mapping[str, str] | None = None, allow_unsandboxed: bool = False,
-        job_id: str | None = None, _probe: bool = False) -> SandboxResult:
+        job_id: str | None = None, keep_workdir: bool = True, _probe: bool = False) -> SandboxResult:
     """Run an untrusted Python program in a sandbox and return what happened.
 
     The program runs as ``python <entry> *args`` with its working directory at ``/sandbox`` (the
@@ -202,7 +215,9 @@ def run(*, code: str | None = None, path: str | os.PathLike | None = None, workd
         path: the entry file instead of ``code``: relative to the workdir (staged runs, e.g.
             ``"src/solution.py"``) or an absolute host file that is copied into the workdir.
         workdir: host directory the program may write (created if missing; a fresh temporary one if
-            None). Files the program writes stay there for the caller (owned by the caller again).
+            None). Its whole tree is handed to the worker uid for the run and back to the caller
+            afterwards, so files the program wrote stay there, owned by the caller. ``/``, home
+            directories and any directory holding the Python installation are refused.
         stage: a directory copied into the workdir before the run (an OR-Space workspace).
         args: command-line arguments of the program.
         limits: :class:`Limits` (defaults: 60 s wall, 4 GiB address space, ...).
@@ -212,6 +227,8 @@ def run(*, code: str | None = None, path: str | os.PathLike | None = None, workd
         allow_unsandboxed: where namespaces are unavailable, run in a plain subprocess with the
             same rlimits and timeout instead of raising (``result.sandboxed`` is then False).
         job_id: carried into the result (pool and journal key).
+        keep_workdir: with ``workdir=None``, keep the temporary directory (its path is in
+            ``result.workdir``); False removes it after the run.
 
     Returns:
         :class:`SandboxResult`; bad input gives ``status="invalid_input"``, never an exception.
@@ -254,6 +271,10 @@ def run(*, code: str | None = None, path: str | os.PathLike | None = None, workd
 
     own_tmp = workdir is None
     wd = Path(tempfile.mkdtemp(prefix="jaxor-sbx-")) if own_tmp else Path(workdir)
+    danger = None if own_tmp else _unsafe_workdir(wd)
+    if danger:
+        base.message = danger
+        return base
     try:
         wd.mkdir(parents=True, exist_ok=True)
         if stage is not None:
@@ -292,11 +313,13 @@ def run(*, code: str | None = None, path: str | os.PathLike | None = None, workd
         return base
     args = [str(a) for a in args]
 
-    if sandboxed:
-        res = _run_namespaced(wd, entry, args, envd, limits, base)
-    else:
-        res = _run_plain(wd, entry, args, envd, limits, base)
-    return res
+    try:
+        if sandboxed:
+            return _run_namespaced(wd, entry, args, envd, limits, base)
+        return _run_plain(wd, entry, args, envd, limits, base)
+    finally:
+        if own_tmp and not keep_workdir:
+            shutil.rmtree(wd, ignore_errors=True)
 
 
 def _collect(proc: subprocess.Popen, extra_fds: Sequence[int], limits: Limits):

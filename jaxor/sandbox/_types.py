@@ -33,7 +33,8 @@ class Limits:
     Attributes:
         wall_s: wall-clock seconds before the whole process tree is killed.
         cpu_s: CPU seconds of the program process (``RLIMIT_CPU``; SIGXCPU then SIGKILL one second
-            later). Default: ``wall_s`` rounded up.
+            later). Default: twice ``wall_s`` (rounded up), so a solver using two threads is stopped
+            by the wall clock, not by this limit.
         memory_bytes: address space per process (``RLIMIT_AS``), default 4 GiB.
         max_processes: processes and threads of the worker uid (``RLIMIT_NPROC``).
         max_open_files: ``RLIMIT_NOFILE``.
@@ -64,7 +65,7 @@ class Limits:
     def cpu_seconds(self) -> int:
         import math
 
-        return int(math.ceil(self.cpu_s if self.cpu_s is not None else self.wall_s))
+        return int(math.ceil(self.cpu_s if self.cpu_s is not None else 2 * self.wall_s))
 
     def rlimits(self) -> dict[str, int]:
         """The rlimits handed to the launcher (names as in ``resource.RLIMIT_<NAME>``)."""

@@ -136,6 +136,16 @@ class ProgramSpec(Job):
     model_file: str | None = None
 
 
+def job_key(key: str, code: str | None) -> str:
+    """A journal id that changes when the program does: ``<key>-<sha1(code)[:12]>``.
+
+    A resumed batch reuses a journaled result only for the same item *and* the same program."""
+    import hashlib
+
+    digest = hashlib.sha1((code or "").encode("utf-8", "replace")).hexdigest()[:12]
+    return f"{key}-{digest}"
+
+
 def _snapshot(wd: Path) -> dict[str, tuple[int, int]]:
     out = {}
     if not wd.is_dir():

@@ -205,7 +205,9 @@ def test_sandbox_staged_dir_track_and_bad_input(tmp_path):
     bad = [run(code=""), run(code="  \n"), run(path=tmp_path / "missing.py"), run(code="1", path="x.py"),
            run(path="../escape.py", workdir=wd), run(code="print(1)", solver_track="nosuch"),
            run(code="print(1)", stage=tmp_path / "nostage")]
-    assert [b.status for b in bad] == ["invalid_input"] * 7
+    bad += [run(code="print(1)", workdir="/"), run(code="print(1)", workdir="/work"),
+            run(code="print(1)", workdir=os.path.expanduser("~"))]
+    assert [b.status for b in bad] == ["invalid_input"] * 10
     assert all(b.message for b in bad)
     missing_track = [t for t in ("gurobipy", "coptpy") if not sandbox.solver_track_available(t)]
     for t in missing_track:
