@@ -103,9 +103,11 @@ class Pool:
             return run(code=job.code, path=job.path, workdir=job.workdir, stage=job.stage, args=job.args,
                        limits=job.limits or self.limits, solver_track=job.solver_track, env=job.env,
                        allow_unsandboxed=self.allow_unsandboxed, job_id=job.id, keep_workdir=job.keep_workdir)
+        except ValueError as e:  # bad job (e.g. limits of the wrong type): a status, not a crash
+            return SandboxResult(status="invalid_input", message=str(e), job_id=job.id)
         except Exception as e:  # noqa: BLE001 - a batch never dies on one job
             return SandboxResult(status="infra_error", infra=True, message=f"{type(e).__name__}: {e}",
-                                 job_id=job.id, limits=(job.limits or self.limits).to_dict())
+                                 job_id=job.id, limits=self.limits.to_dict())
 
     def run(self, jobs: Sequence[Job], *, journal: str | os.PathLike | None = None,
             progress: Any = None) -> list[SandboxResult]:

@@ -271,6 +271,15 @@ def run(*, code: str | None = None, path: str | os.PathLike | None = None, workd
 
     own_tmp = workdir is None
     wd = Path(tempfile.mkdtemp(prefix="jaxor-sbx-")) if own_tmp else Path(workdir)
+    try:
+        return _prepare_and_run(wd, own_tmp, code, path, stage, args, limits, solver_track, env, sandboxed, base)
+    finally:
+        if own_tmp and not keep_workdir:
+            shutil.rmtree(wd, ignore_errors=True)
+
+
+def _prepare_and_run(wd: Path, own_tmp: bool, code, path, stage, args, limits: Limits, solver_track, env,
+                     sandboxed: bool, base: SandboxResult) -> SandboxResult:
     danger = None if own_tmp else _unsafe_workdir(wd)
     if danger:
         base.message = danger
@@ -312,14 +321,9 @@ def run(*, code: str | None = None, path: str | os.PathLike | None = None, workd
         base.message = str(e)
         return base
     args = [str(a) for a in args]
-
-    try:
-        if sandboxed:
-            return _run_namespaced(wd, entry, args, envd, limits, base)
-        return _run_plain(wd, entry, args, envd, limits, base)
-    finally:
-        if own_tmp and not keep_workdir:
-            shutil.rmtree(wd, ignore_errors=True)
+    if sandboxed:
+        return _run_namespaced(wd, entry, args, envd, limits, base)
+    return _run_plain(wd, entry, args, envd, limits, base)
 
 
 def _collect(proc: subprocess.Popen, extra_fds: Sequence[int], limits: Limits):

@@ -222,9 +222,11 @@ def test_sandbox_licence_error_is_infrastructure(tmp_path):
            "raise GurobiError('No Gurobi license found (user root, host sandbox)')\n")
     banner = "print('Restricted license - for non-production use only - expires 2027-11-24')\nprint('FINAL_OBJ_VALUE: 3')\n"
     modelbug = "raise ValueError('constraint has the wrong sign')\n"
-    jobs = [Job("lic", code=lic), Job("banner", code=banner), Job("bug", code=modelbug)]
-    rs = Pool(workers=3, limits=Limits(wall_s=10)).run(jobs)
-    assert [(r.status, r.infra) for r in rs] == [("infra_error", True), ("ok", False), ("error", False)]
+    jobs = [Job("lic", code=lic), Job("banner", code=banner), Job("bug", code=modelbug),
+            Job("bad_limits", code="print(1)", limits="5 seconds"), Job("empty", code="")]
+    rs = Pool(workers=3, limits=Limits(wall_s=5)).run(jobs)
+    assert [(r.status, r.infra) for r in rs] == [("infra_error", True), ("ok", False), ("error", False),
+                                                 ("invalid_input", False), ("invalid_input", False)]
     assert "licen" in rs[0].message
 
 
