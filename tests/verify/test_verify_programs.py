@@ -119,7 +119,7 @@ def test_verify_batched_reward_end_to_end():
         reward(comps, refs[:2])
 
 
-def test_verify_evaluate_and_cli(tmp_path, checks):
+def test_verify_evaluate_and_cli(tmp_path, checks, monkeypatch):
     data = tmp_path / "bench.jsonl"
     rows = [{"en_question": "q0", "en_answer": "100"}, {"en_question": "q1", "en_answer": 2.0},
             {"en_question": "q2", "en_answer": "No Best Solution"}, {"en_question": "q3", "en_answer": "abc"},
@@ -158,7 +158,8 @@ def test_verify_evaluate_and_cli(tmp_path, checks):
     prog.write_text("print('FINAL_OBJ_VALUE: 4.5e2')\n")
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        rc = jaxor_main(["--no-cache", "verify", "program", str(prog), "--wall", "10", "--json",
+        monkeypatch.chdir(tmp_path)  # a path relative to the caller's directory
+        rc = jaxor_main(["--no-cache", "verify", "program", "p.py", "--wall", "10", "--json",
                          str(tmp_path / "p.json")])
     assert rc == 0 and "objective: 450.0" in out.getvalue()
     assert json.loads((tmp_path / "p.json").read_text())["objective"] == 450.0
