@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import importlib.util
-import json
+import marshal
 import os
 import re
 import selectors
@@ -371,12 +371,27 @@ def _collect(proc: subprocess.Popen, extra_fds: Sequence[int], limits: Limits):
     return bufs, extra, total, timed_out, overflow
 
 
+def _decode_reports(buf: bytes) -> list[dict]:
+    """The launcher's length-prefixed ``marshal`` records (a torn last record is dropped)."""
+    out, i = [], 0
+    while i + 4 <= len(buf):
+        n = int.from_bytes(buf[i:i + 4], "little")
+        if i + 4 + n > len(buf):
+            break
+        try:
+            rec = marshal.loads(bytes(buf[i + 4:i + 4 + n]))
+        except (EOFError, ValueError, TypeError):
+            break
+        if isinstance(rec, dict):
+            out.append(rec)
+        i += 4 + n
+    return out
+
+
 def _host_pid(report: bytes) -> int | None:
-    for line in report.decode(errors="replace").splitlines():
-        with contextlib.suppress(ValueError):
-            rec = json.loads(line)
-            if isinstance(rec, dict) and isinstance(rec.get("host_pid"), int):
-                return rec["host_pid"]
+    for rec in _decode_reports(report):
+        if isinstance(rec.get("host_pid"), int):
+            return rec["host_pid"]
     return None
 
 
@@ -431,7 +446,7 @@ def _run_namespaced(wd: Path, entry: str, args: list[str], envd: dict, limits: L
             raise SandboxUnavailable(f"could not start unshare: {e}") from e
         os.close(wfd)
         try:
-            proc.stdin.write(json.dumps(cfg).encode())
+            proc.stdin.write(marshal.dumps(cfg))
             proc.stdin.close()
         except BrokenPipeError:
             pass
@@ -446,13 +461,16 @@ def _run_namespaced(wd: Path, entry: str, args: list[str], envd: dict, limits: L
         wall = time.monotonic() - t0
         if mode == "root":
             _chown_tree(str(wd), caller_uid, caller_gid)
-    reports = [json.loads(line) for line in extra[rfd].decode(errors="replace").splitlines() if line.strip()]
+    reports = _decode_reports(extra[rfd])
     res = base
     res.sandboxed, res.uid, res.wall_s, res.output_bytes = True, uid, wall, total
     res.stdout = bufs["out"].decode(errors="replace")
     res.stderr = bufs["err"].decode(errors="replace")
     setup_err = next((r["setup_error"] for r in reports if "setup_error" in r), None)
     final = next((r for r in reports if "exit" in r), None)
+    ready = next((r for r in reports if r.get("ready") and "t" in r), None)
+    if ready is not None:
+        res.setup_s = max(0.0, float(ready["t"]) - t0)
     if setup_err is not None and not any(r.get("ready") for r in reports):
         res.status, res.infra, res.message = "infra_error", True, f"sandbox setup failed: {setup_err}"
         return res

@@ -89,6 +89,8 @@ class SandboxResult:
             ``limits.max_output_bytes`` together.
         output_bytes: bytes the program printed (may exceed what was kept when ``output_limit``).
         wall_s: wall-clock seconds from launch to the end of the tree (includes sandbox setup).
+        setup_s: seconds from launch until the sandbox was built and the program about to start
+            (the namespace, mount and launcher overhead; None when unsandboxed).
         cpu_s: CPU seconds of the program and the children it waited for (None if unknown).
         max_rss_kb: peak resident set of the program (None if unknown).
         limits: the :meth:`Limits.to_dict` in force.
@@ -107,6 +109,7 @@ class SandboxResult:
     stderr: str = ""
     output_bytes: int = 0
     wall_s: float = 0.0
+    setup_s: float | None = None
     cpu_s: float | None = None
     max_rss_kb: int | None = None
     limits: dict[str, Any] = dataclasses.field(default_factory=dict)
