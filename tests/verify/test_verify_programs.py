@@ -81,6 +81,17 @@ def test_verify_program_checks(checks):
     assert bad.model.parse_status == "error" and bad.hardcoded is None and "not verifiable" in bad.message
 
 
+def test_verify_vote_over_program_checks(checks):
+    from jaxor.verify import Candidate, iesc_vote
+
+    c, _ = checks
+    cands = [Candidate.from_check(c[k]) for k in ("honest", "honest_lp", "hardcoded", "crash", "sci")]
+    assert [x.valid for x in cands] == [True, True, True, False, True]
+    assert cands[2].objective is None and cands[0].features.sense == "max"
+    v = iesc_vote(cands)
+    assert v.answer == 32.0 and v.scores[0][2] == 2
+
+
 def test_verify_program_batch_resumes_from_journal(checks):
     c, journal = checks
     lines = journal.read_text().splitlines()
