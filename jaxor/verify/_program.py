@@ -177,7 +177,8 @@ def check_program(code: str | None = None, *, path: str | os.PathLike | None = N
                   workdir: str | os.PathLike | None = None, stage: str | os.PathLike | None = None,
                   args: Sequence[str] = (), limits: Limits | None = None, solver_track: str | None = "highspy",
                   model_file: str | None = None, marker: str = MARKER, resolve: bool = True,
-                  model_time_limit: float = 30.0, agreement: TolerancePolicy = AGREEMENT,
+                  model_time_limit: float = 30.0, model_max_bytes: int = 64 << 20,
+                  agreement: TolerancePolicy = AGREEMENT,
                   allow_unsandboxed: bool = False, id: str | None = None) -> ProgramCheck:
     """Run a generated program in :mod:`jaxor.sandbox` and verify what it reports.
 
@@ -189,6 +190,8 @@ def check_program(code: str | None = None, *, path: str | os.PathLike | None = N
         marker: the objective line marker (``FINAL_OBJ_VALUE``).
         resolve: re-solve the written model with HiGHS and compare (the hard-coded-print check).
         model_time_limit: HiGHS time limit for that re-solve.
+        model_max_bytes: larger written model files are not parsed (HiGHS parses in this process;
+            the size cap bounds the parse, the time limit bounds the solve).
         agreement: tolerance for printed vs re-solved objectives.
         allow_unsandboxed: see :func:`jaxor.sandbox.run`.
         id: carried into the result.
@@ -228,14 +231,15 @@ def check_program(code: str | None = None, *, path: str | os.PathLike | None = N
         else:
             res.message = sb.message
         if resolve:
-            _resolve_written_model(res, wd, before, model_file, model_time_limit, agreement)
+            _resolve_written_model(res, wd, before, model_file, model_time_limit, agreement, model_max_bytes)
         return res
     finally:
         if tmp is not None:
             tmp.cleanup()
 
 
-def _resolve_written_model(res: ProgramCheck, wd: Path, before, model_file, time_limit, agreement) -> None:
+def _resolve_written_model(res: ProgramCheck, wd: Path, before, model_file, time_limit, agreement,
+                           max_bytes: int) -> None:
     if model_file is not None:
         rel = model_file
         if not (wd / rel).exists():
@@ -246,7 +250,7 @@ def _resolve_written_model(res: ProgramCheck, wd: Path, before, model_file, time
         if not written:
             return
         rel = written[0]
-    mc = check_model_file(wd / rel, time_limit=time_limit, root=wd)
+    mc = check_model_file(wd / rel, time_limit=time_limit, root=wd, max_bytes=max_bytes)
     res.model, res.model_file = mc, rel
     if res.solution is None and mc.x is not None:
         res.solution = mc.x
