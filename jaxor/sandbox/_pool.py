@@ -65,7 +65,7 @@ class Pool:
     """Runs many sandboxed programs in parallel.
 
     Args:
-        workers: parallel sandboxes (default: CPU count).
+        workers: parallel sandboxes (default: the CPUs this process may use).
         limits: default :class:`Limits` for jobs that do not set their own.
         allow_unsandboxed: as in :func:`jaxor.sandbox.run`.
 
@@ -84,7 +84,7 @@ class Pool:
     def __init__(self, workers: int | None = None, *, limits: Limits | None = None,
                  allow_unsandboxed: bool = False):
         if workers is None:
-            workers = os.cpu_count() or 1
+            workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
             raise ValueError(f"workers must be a positive int; got {workers!r}")
         if limits is not None and not isinstance(limits, Limits):
