@@ -313,3 +313,16 @@ def test_verify_netlib_models(name, data):
     assert (r.parse_status, r.status) == ("ok", "optimal"), r.message
     assert r.objective == pytest.approx(NETLIB[name], rel=1e-9)
     assert r.features.sense == "min" and r.features.n_int == 0
+
+
+def test_verify_model_check_isolated_worker(data):
+    path = data("netlib/afiro.mps")
+    a = check_model_file(path, isolate=True)
+    b = check_model_file(path)
+    assert (a.status, a.objective, a.features) == (b.status, b.objective, b.features)
+    slow = check_model_file(data("netlib/adlittle.mps"), isolate=True, isolate_timeout=1e-4)
+    assert slow.status == "time_limit" and "killed" in slow.message
+    again = check_model_file(path, isolate=True)  # a fresh worker replaces the killed one
+    assert again.objective == b.objective
+    bad = check_model_text("max\n obj: 3 x +\nend\n", isolate=True)
+    assert bad.parse_status == "error" and "expected" in bad.message
