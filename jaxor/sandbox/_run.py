@@ -424,7 +424,8 @@ def _run_namespaced(wd: Path, entry: str, args: list[str], envd: dict, limits: L
     cmd = _unshare_cmd(mode) + [sys.executable, "-I", "-S", _LAUNCHER]
     os.makedirs(_NEWROOT, mode=0o755, exist_ok=True)
     t0 = time.monotonic()
-    with _slot() as uid:
+    # root: a per-slot host uid; rootless: the caller's own uid (no slot lock needed)
+    with _slot() if mode == "root" else contextlib.nullcontext(os.getuid()) as uid:
         gid = uid
         caller_uid, caller_gid = os.getuid(), os.getgid()
         if mode == "root":
