@@ -5,6 +5,8 @@ writes ``model.mps`` and prints ``FINAL_OBJ_VALUE``; verifying it means running 
 :mod:`jaxor.sandbox` and re-solving the written model (:func:`jaxor.verify.check_programs`).
 Also reported: the per-program sandbox overhead (namespaced run minus a plain subprocess run of the
 same trivial program, median of repeats).
+
+Context: SIRL (Chen et al., arXiv 2505.11792) verifies LLM-written solver programs by running them.
 """
 
 from __future__ import annotations

@@ -17,6 +17,8 @@ loopback. It reads a config (``marshal``) from stdin, then:
 4. reaps every process until the program exits, writes a report to the report fd, and exits.
    When PID 1 exits the kernel kills everything left in the pid namespace, so grandchildren that
    escaped into their own session die with it.
+
+Context: SIRL (Chen et al., arXiv 2505.11792) verifies LLM-written solver programs by running them.
 """
 
 import ctypes

@@ -4,6 +4,8 @@ Each worker thread launches one sandboxed process at a time (the threads only wa
 ``workers`` programs run in parallel; each run gets its own worker uid slot. With a journal, every
 finished result is appended (one JSON object per line, flushed and fsynced) and a rerun with the same
 journal skips the ids already there, so an interrupted batch resumes where it stopped.
+
+Context: SIRL (Chen et al., arXiv 2505.11792) verifies LLM-written solver programs by running them.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""Limits and result records of :mod:`jaxor.sandbox`."""
+"""Limits and result records of :mod:`jaxor.sandbox`.
+
+Context: SIRL (Chen et al., arXiv 2505.11792) verifies LLM-written solver programs by running them.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""``jaxor verify eval|model|program``: a thin argparse layer over :mod:`jaxor.verify`."""
+"""``jaxor verify eval|model|program``: a thin argparse layer over :mod:`jaxor.verify`.
+
+Context: SIRL (Chen et al., arXiv 2505.11792) verifies LLM-written solver programs by running them.
+"""
 
 from __future__ import annotations
 

@@ -5,6 +5,8 @@ the verifier down.
 Workers are started on first use (``python -c`` with a bootstrap that imports only
 ``jaxor.verify._model_files``, not jax), serve one request at a time over a pipe, and are killed
 and replaced when a request times out or the process dies.
+
+Context: SIRL (Chen et al., arXiv 2505.11792) verifies LLM-written solver programs by running them.
 """
 
 from __future__ import annotations
