@@ -200,7 +200,13 @@ def reward_details(completions: Sequence[str], references: Sequence[Any], *, sta
                    workers: int | None = None, solver_track: str | None = "highspy",
                    penalize_hardcoded: bool = True, journal: str | os.PathLike | None = None,
                    allow_unsandboxed: bool = False) -> list[RewardBreakdown]:
-    """Per-completion :class:`RewardBreakdown` s; programs run in parallel in a sandbox pool."""
+    """Per-completion :class:`RewardBreakdown` s; programs run in parallel in a sandbox pool.
+
+    A breakdown whose ``status`` is ``infra_error`` (sandbox, solver track or licence failure) says
+    nothing about the completion; a training loop should drop that sample rather than learn from it.
+    With ``journal``, results are keyed by position and program text, so a rerun of the same batch
+    resumes and a different batch never reuses them.
+    """
     if len(completions) != len(references):
         raise ValueError(f"completions ({len(completions)}) and references ({len(references)}) differ in length")
     if solutions is not None and len(solutions) != len(completions):
