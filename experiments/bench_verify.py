@@ -46,7 +46,7 @@ def _overhead(repeats: int) -> tuple[float, float]:
     sb, plain = [], []
     for _ in range(repeats):
         t0 = time.perf_counter()
-        r = sandbox_run(code="pass", limits=lim, keep_workdir=False)
+        r = sandbox_run(code="pass", limits=lim)
         sb.append(time.perf_counter() - t0)
         assert r.status == "ok", r.message
         with tempfile.TemporaryDirectory() as d:

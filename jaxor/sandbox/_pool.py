@@ -41,7 +41,7 @@ class Job:
     limits: Limits | None = None
     solver_track: str | None = None
     env: Mapping[str, str] | None = None
-    keep_workdir: bool = True
+    keep_workdir: bool = False  # with workdir=None: keep the temporary workdir
 
 
 def read_journal(path: str | os.PathLike) -> dict[str, dict[str, Any]]:

@@ -203,7 +203,7 @@ def _classify(res: SandboxResult, timed_out: bool, overflow: bool, limits: Limit
 def run(*, code: str | None = None, path: str | os.PathLike | None = None, workdir: str | os.PathLike | None = None,
         stage: str | os.PathLike | None = None, args: Sequence[str] = (), limits: Limits | None = None,
         solver_track: str | None = None, env: Mapping[str, str] | None = None, allow_unsandboxed: bool = False,
-        job_id: str | None = None, keep_workdir: bool = True, _probe: bool = False) -> SandboxResult:
+        job_id: str | None = None, keep_workdir: bool = False, _probe: bool = False) -> SandboxResult:
     """Run an untrusted Python program in a sandbox and return what happened.
 
     The program runs as ``python <entry> *args`` with its working directory at ``/sandbox`` (the
@@ -228,7 +228,8 @@ def run(*, code: str | None = None, path: str | os.PathLike | None = None, workd
             same rlimits and timeout instead of raising (``result.sandboxed`` is then False).
         job_id: carried into the result (pool and journal key).
         keep_workdir: with ``workdir=None``, keep the temporary directory (its path is in
-            ``result.workdir``); False removes it after the run.
+            ``result.workdir``). By default it is removed after the run and ``result.workdir`` is
+            None; pass a ``workdir`` to keep what the program wrote.
 
     Returns:
         :class:`SandboxResult`; bad input gives ``status="invalid_input"``, never an exception.
@@ -272,10 +273,13 @@ def run(*, code: str | None = None, path: str | os.PathLike | None = None, workd
     own_tmp = workdir is None
     wd = Path(tempfile.mkdtemp(prefix="jaxor-sbx-")) if own_tmp else Path(workdir)
     try:
-        return _prepare_and_run(wd, own_tmp, code, path, stage, args, limits, solver_track, env, sandboxed, base)
+        res = _prepare_and_run(wd, own_tmp, code, path, stage, args, limits, solver_track, env, sandboxed, base)
     finally:
         if own_tmp and not keep_workdir:
             shutil.rmtree(wd, ignore_errors=True)
+    if own_tmp and not keep_workdir:
+        res.workdir = None
+    return res
 
 
 def _prepare_and_run(wd: Path, own_tmp: bool, code, path, stage, args, limits: Limits, solver_track, env,
