@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -215,6 +217,11 @@ def test_sandbox_staged_dir_track_and_bad_input(tmp_path):
         assert m.status == "infra_error" and m.infra and t in m.message
     with pytest.raises(ValueError, match="wall_s"):
         Limits(wall_s=0)
+    gone = run(code="open('f.txt', 'w').write('x')", limits=Limits(wall_s=5))
+    kept = run(code="open('f.txt', 'w').write('x')", limits=Limits(wall_s=5), keep_workdir=True)
+    assert gone.status == kept.status == "ok" and gone.workdir is None
+    assert (Path(kept.workdir) / "f.txt").read_text() == "x"
+    shutil.rmtree(kept.workdir)
 
 
 def test_sandbox_licence_error_is_infrastructure(tmp_path):
