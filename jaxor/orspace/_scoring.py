@@ -1,0 +1,141 @@
+"""Build / Revise objective scoring as released with OR-Space (arXiv 2605.28158, §4.2).
+
+A Build or Revise run passes iff
+
+* the program exits normally (return code 0, no timeout),
+* its **last** ``FINAL_OBJ_VALUE: <number>`` line parses to a finite float (``None``, ``nan``, ``inf``
+  count as no objective),
+* every solver status it prints (``Status: Optimal``, ``OBJECTIVE_STATUS: ...``, ``Model status ...``)
+  is optimal, and
+* :math:`|obj - ref| / \\max(1, |ref|) \\le tol` with the reference row's tolerance (0.01 in the release).
+
+The tolerance rule is an object with ``passes(pred, ref, tol) -> bool`` so the verification issue's
+policy (``jaxor.verify``) plugs in unchanged; :class:`ORSpaceRule` is the release's rule.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from typing import Protocol
+
+__all__ = ["OUTCOMES", "ORSpaceRule", "ScoreResult", "TolerancePolicy", "classify_run", "default_policy",
+           "parse_final_objective", "parse_statuses", "score_prediction"]
+
+OUTCOMES = ("pass", "wrong_value", "runtime_error", "no_objective", "timeout", "infrastructure_error",
+            "tampered")
+
+_FINAL_RE = re.compile(r"FINAL_OBJ_VALUE:\s*([^\s,;]+)")
+# "Status: Optimal", "OBJECTIVE_STATUS: Optimal", "Model status : Optimal", "status = OPTIMAL"
+_STATUS_RE = re.compile(r"(?im)^[ \t]*(?:[A-Za-z_]+[ _])?status[ \t]*[:=][ \t]*([A-Za-z][A-Za-z _.-]*?)[ \t]*$")
+_OPTIMAL = {"optimal", "koptimal", "grb.optimal", "lpstatusoptimal", "optimal solution found", "solved optimally"}
+
+
+class TolerancePolicy(Protocol):
+    def passes(self, pred: float, ref: float, tol: float | None = None) -> bool: ...
+
+
+@dataclasses.dataclass(frozen=True)
+class ORSpaceRule:
+    """``|pred - ref| / max(1, |ref|) <= tol`` (OR-Space's released rule; ``tol`` defaults to 0.01)."""
+
+    default_tol: float = 0.01
+
+    def passes(self, pred: float, ref: float, tol: float | None = None) -> bool:
+        tol = self.default_tol if tol is None else float(tol)
+        if isinstance(pred, bool) or not isinstance(pred, (int, float)) or not math.isfinite(pred):
+            return False
+        return abs(pred - ref) / max(1.0, abs(ref)) <= tol
+
+
+def default_policy() -> TolerancePolicy:
+    """The OR-Space policy from ``jaxor.verify`` when it is installed, else :class:`ORSpaceRule`."""
+    try:  # the verification issue's policy object; same rule, shared with every verifier
+        from jaxor.verify import ORSPACE_POLICY  # type: ignore[attr-defined]
+
+        return ORSPACE_POLICY
+    except ImportError:
+        return ORSpaceRule()
+
+
+def parse_final_objective(stdout: str) -> float | None:
+    """The value of the last ``FINAL_OBJ_VALUE:`` line; None where absent, unparsable or not finite.
+
+    Example:
+        >>> parse_final_objective("FINAL_OBJ_VALUE: 3\\nFINAL_OBJ_VALUE: 1.5e+06\\n")
+        1500000.0
+        >>> parse_final_objective("FINAL_OBJ_VALUE: None") is None
+        True
+    """
+    found = _FINAL_RE.findall(stdout or "")
+    if not found:
+        return None
+    try:
+        v = float(found[-1])
+    except ValueError:
+        return None
+    return v if math.isfinite(v) else None
+
+
+def parse_statuses(stdout: str) -> list[str]:
+    """Solver statuses the program printed (``Status: Optimal`` style lines), in order."""
+    return [m.strip() for m in _STATUS_RE.findall(stdout or "")]
+
+
+def _is_optimal(status: str) -> bool:
+    s = status.strip().lower()
+    return s in _OPTIMAL or s.endswith(".optimal") or s == "1 (optimal)"
+
+
+@dataclasses.dataclass
+class ScoreResult:
+    """Outcome of one Build / Revise run. ``status`` is the prediction file's status field."""
+
+    outcome: str
+    status: str
+    objective: float | None
+    passed: bool
+    detail: str = ""
+
+
+def classify_run(returncode: int | None, stdout: str, *, timed_out: bool = False, infra_error: str | None = None,
+                 ref: float | None = None, tol: float | None = None,
+                 policy: TolerancePolicy | None = None) -> ScoreResult:
+    """Score one executed program against a reference objective (None: no reference; never passes).
+
+    Returns a :class:`ScoreResult` with one of :data:`OUTCOMES` (never ``"tampered"``; the harness
+    sets that after checking the manifest).
+    """
+    policy = policy or default_policy()
+    if infra_error:
+        return ScoreResult("infrastructure_error", "InfrastructureError", None, False, infra_error)
+    if timed_out:
+        return ScoreResult("timeout", "Timeout", parse_final_objective(stdout), False, "wall-clock limit reached")
+    obj = parse_final_objective(stdout)
+    if returncode != 0:
+        return ScoreResult("runtime_error", "RuntimeError", obj, False, f"exit status {returncode}")
+    bad = [s for s in parse_statuses(stdout) if not _is_optimal(s)]
+    if bad:
+        return ScoreResult("no_objective", bad[-1], None, False, f"non-optimal solver status {bad[-1]!r}")
+    if obj is None:
+        return ScoreResult("no_objective", "NoObjective", None, False, "no finite FINAL_OBJ_VALUE line")
+    if ref is None:
+        return ScoreResult("wrong_value", "Optimal", obj, False, "no reference objective")
+    ok = policy.passes(obj, ref, tol)
+    return ScoreResult("pass" if ok else "wrong_value", "Optimal", obj, ok,
+                       f"objective {obj:.10g} vs reference {ref:.10g}")
+
+
+def score_prediction(pred: dict, ref: float, tol: float | None = None,
+                     policy: TolerancePolicy | None = None) -> bool:
+    """The release's rule on one prediction row ``{"workspace_id", "status", "objective"}``:
+    status ``optimal`` (any case) and the objective within tolerance. Booleans and non-numbers fail."""
+    policy = policy or default_policy()
+    status = pred.get("status")
+    obj = pred.get("objective")
+    if not isinstance(status, str) or status.lower() != "optimal":
+        return False
+    if isinstance(obj, bool) or not isinstance(obj, (int, float)):
+        return False
+    return policy.passes(float(obj), ref, tol)
