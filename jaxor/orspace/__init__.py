@@ -19,6 +19,12 @@ from jaxor.orspace._agents import ToolLLMAgent as ToolLLMAgent
 from jaxor.orspace._agents import build_prompt as build_prompt
 from jaxor.orspace._agents import extract_program as extract_program
 from jaxor.orspace._agents import wrapper_program as wrapper_program
+from jaxor.orspace._author import DOMAINS as DOMAINS
+from jaxor.orspace._author import ValidationReport as ValidationReport
+from jaxor.orspace._author import demo_root as demo_root
+from jaxor.orspace._author import generate as generate
+from jaxor.orspace._author import reference_programs as reference_programs
+from jaxor.orspace._author import validate as validate
 from jaxor.orspace._dataset import MODES as MODES
 from jaxor.orspace._dataset import Dataset as Dataset
 from jaxor.orspace._dataset import Instance as Instance
@@ -49,6 +55,7 @@ from jaxor.orspace._tracks import pulp_compat_source as pulp_compat_source
 __all__ = [
     "Agent", "AgentReport", "AgentTask", "CallableAgent", "CommandAgent", "LLMAgent", "NullAgent", "ProgramAgent",
     "ScaledObjectiveAgent", "ToolLLMAgent", "build_prompt", "extract_program", "wrapper_program",
+    "DOMAINS", "ValidationReport", "demo_root", "generate", "reference_programs", "validate",
     "MODES", "Dataset", "Instance", "workspace_id",
     "ExplainScore", "Judgment", "LLMJudge", "entity_hit", "normalize_text", "parse_judgment", "score_explain",
     "RunConfig", "find_program", "load_records", "perturb_data", "run_benchmark", "score_predictions",
