@@ -23,12 +23,13 @@ import dataclasses
 import json
 import os
 import re
+import sys
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from jaxor.orspace._exec import ExecResult, run_untrusted
+from jaxor.orspace._exec import ExecResult, run_agent_command
 
 __all__ = ["Agent", "AgentReport", "AgentTask", "CallableAgent", "CommandAgent", "LLMAgent", "NullAgent",
            "ProgramAgent", "ScaledObjectiveAgent", "ToolLLMAgent", "build_prompt", "extract_program",
@@ -183,6 +184,10 @@ class ScaledObjectiveAgent(Agent):
 class CommandAgent(Agent):
     """Any executable, run in the staged workspace with a timeout.
 
+    The agent is the user's own tool (it may need the network to reach its model), so it runs as a
+    plain subprocess in its own process group; the program it leaves is untrusted and runs only in
+    :mod:`jaxor.sandbox`. ``argv[0] == "python"`` means this interpreter.
+
     Args:
         argv: the command; each item may use ``{workspace_id}``, ``{mode}``, ``{workdir}``,
             ``{program_path}``, ``{answer_path}``, ``{solver_track}`` placeholders. The same values are in
@@ -203,11 +208,11 @@ class CommandAgent(Agent):
         values = {"workspace_id": task.workspace_id, "mode": task.mode, "workdir": str(task.workdir),
                   "program_path": str(task.program_path), "answer_path": str(task.answer_path),
                   "solver_track": task.solver_track}
-        argv = [a.format(**values) for a in self.argv]
+        argv = [sys.executable if a == "python" and i == 0 else a.format(**values) for i, a in enumerate(self.argv)]
         env = {f"JAXOR_ORSPACE_{k.upper()}": v for k, v in values.items()}
         env["JAXOR_ORSPACE_QUESTION"] = task.question or ""
         env.update(self.env)
-        res = run_untrusted(argv, task.workdir, timeout_s=self.timeout_s or task.timeout_s, env=env)
+        res = run_agent_command(argv, task.workdir, timeout_s=self.timeout_s or task.timeout_s, env=env)
         err = None
         if res.infra_error:
             err = f"infrastructure: {res.infra_error}"

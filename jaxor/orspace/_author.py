@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from jaxor.orspace._dataset import Dataset, workspace_id
-from jaxor.orspace._exec import run_untrusted
+from jaxor.orspace._exec import run_program
 from jaxor.orspace._scoring import parse_final_objective
 
 __all__ = ["DOMAINS", "ValidationReport", "demo_root", "generate", "reference_programs", "validate"]
@@ -301,10 +301,11 @@ def _difficulty_meta(label: str) -> dict:
             "metric": "nominal", "value": None}
 
 
-def _run_reference(folder: Path, program_rel: str, record_dir: Path | None = None,
+def _run_reference(folder: Path, program_rel: str, record_dir: str | None = None,
                    timeout_s: float = 120.0) -> tuple[float | None, dict]:
-    env = {"ORSPACE_RECORD_DIR": str(record_dir)} if record_dir else {}
-    res = run_untrusted(["python", program_rel], folder, timeout_s=timeout_s, env=env)
+    """Run a reference program in the sandbox; ``record_dir`` (relative to ``folder``) receives records."""
+    env = {"ORSPACE_RECORD_DIR": record_dir} if record_dir else {}
+    res = run_program(program_rel, folder, timeout_s=timeout_s, env=env)
     obj = parse_final_objective(res.stdout) if res.returncode == 0 else None
     rec = {"returncode": res.returncode, "timed_out": res.timed_out, "objective_value": obj,
            "stdout": res.stdout, "stderr": res.stderr, "error": res.infra_error}
@@ -318,10 +319,10 @@ def _solve_side(params, tables, domain: str, revised: bool, record: bool = False
         _write_side(side, params, tables, "")
         (side / "_reference.py").write_text(_program(domain, revised, ("data",)), encoding="utf-8")
         (side / "utils.py").write_text(_utils_source(), encoding="utf-8")
-        rec_dir = side / "records" if record else None
-        obj, rec = _run_reference(side, "_reference.py", rec_dir)
+        obj, rec = _run_reference(side, "_reference.py", "records" if record else None)
         records = {}
-        if rec_dir is not None and rec_dir.is_dir():
+        rec_dir = side / "records"
+        if record and rec_dir.is_dir():
             records = {p.name: p.read_text(encoding="utf-8") for p in sorted(rec_dir.iterdir())}
     return obj, rec, records
 

@@ -1,28 +1,26 @@
-"""Run untrusted programs (agent programs, command-line agents) for the OR-Space harness.
+"""Execution for the OR-Space harness.
 
-Every execution goes through :func:`run_untrusted`, which hands the command to ``jaxor.sandbox`` when
-that package is installed (namespaced sandbox, licence errors reported as infrastructure errors) and
-otherwise to a plain subprocess in its own process group with a wall-clock limit (what the released
-OR-Space runner does). Nothing is ever executed in-process.
+* :func:`run_program` runs an agent's (untrusted) Python program through :mod:`jaxor.sandbox`: its own
+  namespaces, no network, only the program's folder writable, rlimits and a wall-clock limit, the
+  solver track checked, solver licence failures reported as infrastructure errors. Nothing is ever
+  executed in-process. Where namespaces are unavailable it reports an infrastructure error unless
+  ``allow_unsandboxed`` is set (then the sandbox's plain-subprocess fallback with the same limits).
+* :func:`run_agent_command` runs a command-line *agent* (the user's own tool, which may need the network
+  to reach its model) as a plain subprocess in its own process group with a timeout; the programs it
+  leaves are then run by :func:`run_program`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import os
 import signal
 import subprocess
-import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-__all__ = ["SOLVER_TRACKS", "ExecResult", "check_solver_track", "run_untrusted"]
-
-# track name -> module the program imports
-SOLVER_TRACKS = {"highspy": "highspy", "gurobipy": "gurobipy", "pulp": "pulp", "coptpy": "coptpy"}
-_LICENCE_MARKERS = ("GurobiError: License", "No Gurobi license", "license has expired", "COPT license")
+__all__ = ["ExecResult", "check_solver_track", "run_agent_command", "run_program"]
 
 
 @dataclasses.dataclass
@@ -35,63 +33,70 @@ class ExecResult:
     timed_out: bool
     wall_s: float
     infra_error: str | None = None
+    status: str = ""
 
 
 def check_solver_track(track: str) -> str:
     """Validate ``track`` (``highspy`` default; ``gurobipy``, ``pulp``, ``coptpy`` where installed)."""
+    from jaxor.sandbox import SOLVER_TRACKS, solver_track_available
+
     if track not in SOLVER_TRACKS:
         raise ValueError(f"solver_track={track!r} must be one of {sorted(SOLVER_TRACKS)}")
-    if importlib.util.find_spec(SOLVER_TRACKS[track]) is None:
+    if not solver_track_available(track):
         raise ValueError(f"solver_track={track!r} needs the {SOLVER_TRACKS[track]!r} package, which is not installed")
     return track
 
 
-def _sandbox():
-    try:
-        import jaxor.sandbox as sb  # noqa: F401
-
-        return sb
-    except ImportError:
-        return None
-
-
-def _tail(s: str, n: int = 200_000) -> str:
-    return s if len(s) <= n else s[-n:]
-
-
-def run_untrusted(argv: Sequence[str], cwd: str | Path, *, timeout_s: float = 180.0,
-                  env: dict[str, str] | None = None, writable: Sequence[str | Path] = ()) -> ExecResult:
-    """Run ``argv`` in ``cwd`` with a wall-clock limit; never raises for program failures.
+def run_program(entry: str, workdir: str | Path, *, timeout_s: float = 180.0, solver_track: str | None = "highspy",
+                env: Mapping[str, str] | None = None, allow_unsandboxed: bool = False) -> ExecResult:
+    """Run ``python <entry>`` with ``workdir`` as its working (and only writable) folder, sandboxed.
 
     Args:
-        argv: the command; ``argv[0] == "python"`` means this interpreter.
-        cwd: the staged workspace folder (the only place the program should write).
-        timeout_s: wall-clock limit (the release uses 180 s).
-        env: extra environment variables.
-        writable: extra folders the program may write (sandbox backends only).
+        entry: the program, relative to ``workdir``.
+        workdir: the folder the program runs from (e.g. the staged workspace root, or ``revised/``).
+        timeout_s: wall-clock limit (the paper's default is 180 s).
+        solver_track: exported as ``JAXOR_SOLVER_TRACK``; a missing track is an infrastructure error.
+        env: extra environment variables (the host environment is never passed through).
+        allow_unsandboxed: run without namespaces where they are unavailable (rlimits and timeout only).
     """
+    from jaxor.sandbox import Limits, SandboxUnavailable, run
+
     if timeout_s <= 0:
         raise ValueError(f"timeout_s={timeout_s} must be positive")
-    argv = [sys.executable if a == "python" and i == 0 else str(a) for i, a in enumerate(argv)]
-    sb = _sandbox()
-    if sb is not None and hasattr(sb, "run"):
-        return _run_sandbox(sb, argv, Path(cwd), timeout_s, env or {}, writable)
-    return _run_subprocess(argv, Path(cwd), timeout_s, env or {})
+    try:
+        r = run(path=entry, workdir=workdir, limits=Limits(wall_s=float(timeout_s)), solver_track=solver_track,
+                env=dict(env or {}), allow_unsandboxed=allow_unsandboxed)
+    except SandboxUnavailable as e:
+        return ExecResult(None, "", "", False, 0.0, infra_error=str(e), status="infra_error")
+    timed_out = r.status in ("timeout", "cpu_limit")
+    infra = (r.message or r.status) if (r.infra or r.status == "infra_error") else None
+    rc = r.returncode
+    stderr = r.stderr
+    if r.status in ("memory_limit", "output_limit", "killed", "invalid_input"):
+        rc = rc if rc not in (None, 0) else 1
+        stderr = (stderr + f"\n[sandbox] {r.status}: {r.message}").strip()
+    return ExecResult(rc, r.stdout, stderr, timed_out, float(r.wall_s), infra, r.status)
 
 
-def _base_env(extra: dict[str, str]) -> dict[str, str]:
-    keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
+def _base_env(extra: Mapping[str, str]) -> dict[str, str]:
+    keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT", "VIRTUAL_ENV")
     env = {k: os.environ[k] for k in keep if k in os.environ}
-    env.update({"PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"})
+    env.update({"PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1"})
     env.update(extra)
     return env
 
 
-def _run_subprocess(argv: list[str], cwd: Path, timeout_s: float, env: dict[str, str]) -> ExecResult:
+def run_agent_command(argv: Sequence[str], cwd: str | Path, *, timeout_s: float,
+                      env: Mapping[str, str] | None = None) -> ExecResult:
+    """Run a command-line agent in ``cwd`` with a wall-clock limit; the whole process group is killed
+    on timeout. Never raises for the agent's failures."""
+    if timeout_s <= 0:
+        raise ValueError(f"timeout_s={timeout_s} must be positive")
     t0 = time.perf_counter()
     try:
-        proc = subprocess.Popen(argv, cwd=cwd, env=_base_env(env), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                stdin=subprocess.DEVNULL, text=True, errors="replace", start_new_session=True)
+        proc = subprocess.Popen(list(argv), cwd=cwd, env=_base_env(env or {}), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, errors="replace",
+                                start_new_session=True)
     except OSError as e:
         return ExecResult(None, "", "", False, 0.0, infra_error=f"could not start {argv[0]!r}: {e}")
     try:
@@ -104,15 +109,5 @@ def _run_subprocess(argv: list[str], cwd: Path, timeout_s: float, env: dict[str,
             pass
         out, err = proc.communicate()
         timed_out = True
-    wall = time.perf_counter() - t0
-    infra = None
-    if any(m in (err or "") for m in _LICENCE_MARKERS):
-        infra = "solver licence error"
-    return ExecResult(proc.returncode, _tail(out or ""), _tail(err or ""), timed_out, wall, infra)
-
-
-def _run_sandbox(sb, argv, cwd, timeout_s, env, writable) -> ExecResult:  # pragma: no cover - replaced on merge
-    res = sb.run(argv, cwd=cwd, timeout_s=timeout_s, env=env)
-    return ExecResult(getattr(res, "returncode", None), getattr(res, "stdout", ""), getattr(res, "stderr", ""),
-                      bool(getattr(res, "timed_out", False)), float(getattr(res, "wall_s", 0.0)),
-                      getattr(res, "infra_error", None))
+    return ExecResult(proc.returncode, (out or "")[-200_000:], (err or "")[-200_000:], timed_out,
+                      time.perf_counter() - t0)

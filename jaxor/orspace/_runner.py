@@ -27,7 +27,7 @@ from typing import Any
 
 from jaxor.orspace._agents import Agent, AgentReport, AgentTask
 from jaxor.orspace._dataset import Dataset, Instance
-from jaxor.orspace._exec import ExecResult, check_solver_track, run_untrusted
+from jaxor.orspace._exec import ExecResult, check_solver_track, run_program
 from jaxor.orspace._explain import score_explain
 from jaxor.orspace._scoring import TolerancePolicy, classify_run, default_policy, score_prediction
 from jaxor.orspace._stage import check_manifest, stage
@@ -49,6 +49,8 @@ class RunConfig:
         answer_name: the Explain answer file at the workspace root.
         check_hardcoded: re-run each program on perturbed data; an unchanged objective is flagged.
         perturb_factor: the data perturbation (numbers scaled by it; small integers kept).
+        allow_unsandboxed: where Linux namespaces are unavailable, run programs in the sandbox's plain
+            subprocess fallback (rlimits and timeout only) instead of recording infrastructure errors.
     """
 
     timeout_s: float = 180.0
@@ -60,6 +62,7 @@ class RunConfig:
     answer_name: str = "answer.md"
     check_hardcoded: bool = False
     perturb_factor: float = 1.1
+    allow_unsandboxed: bool = False
 
 
 def _base_dir(workdir: Path, mode: str, cfg: RunConfig) -> Path:
@@ -81,8 +84,10 @@ def find_program(task: AgentTask) -> Path | None:
 
 def _execute(program: Path, base: Path, cfg: RunConfig) -> ExecResult:
     rel = os.path.relpath(program, base)
-    return run_untrusted(["python", rel], base, timeout_s=cfg.timeout_s,
-                         env={"JAXOR_ORSPACE_SOLVER_TRACK": cfg.solver_track})
+    if rel.startswith(".."):
+        return ExecResult(None, "", f"program {program} is outside its run folder {base}", False, 0.0)
+    return run_program(rel, base, timeout_s=cfg.timeout_s, solver_track=cfg.solver_track,
+                       allow_unsandboxed=cfg.allow_unsandboxed)
 
 
 _NUM_CELL = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
