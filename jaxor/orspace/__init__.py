@@ -23,6 +23,7 @@ from jaxor.orspace._author import DOMAINS as DOMAINS
 from jaxor.orspace._author import ValidationReport as ValidationReport
 from jaxor.orspace._author import demo_root as demo_root
 from jaxor.orspace._author import generate as generate
+from jaxor.orspace._author import reference_agent as reference_agent
 from jaxor.orspace._author import reference_programs as reference_programs
 from jaxor.orspace._author import validate as validate
 from jaxor.orspace._dataset import MODES as MODES
@@ -36,6 +37,8 @@ from jaxor.orspace._explain import normalize_text as normalize_text
 from jaxor.orspace._explain import parse_judgment as parse_judgment
 from jaxor.orspace._explain import score_explain as score_explain
 from jaxor.orspace._judge import LLMJudge as LLMJudge
+from jaxor.orspace._report import summarize as summarize
+from jaxor.orspace._report import write_report as write_report
 from jaxor.orspace._runner import RunConfig as RunConfig
 from jaxor.orspace._runner import find_program as find_program
 from jaxor.orspace._runner import load_records as load_records
@@ -55,9 +58,10 @@ from jaxor.orspace._tracks import pulp_compat_source as pulp_compat_source
 __all__ = [
     "Agent", "AgentReport", "AgentTask", "CallableAgent", "CommandAgent", "LLMAgent", "NullAgent", "ProgramAgent",
     "ScaledObjectiveAgent", "ToolLLMAgent", "build_prompt", "extract_program", "wrapper_program",
-    "DOMAINS", "ValidationReport", "demo_root", "generate", "reference_programs", "validate",
+    "DOMAINS", "ValidationReport", "demo_root", "generate", "reference_agent", "reference_programs", "validate",
     "MODES", "Dataset", "Instance", "workspace_id",
     "ExplainScore", "Judgment", "LLMJudge", "entity_hit", "normalize_text", "parse_judgment", "score_explain",
+    "summarize", "write_report",
     "RunConfig", "find_program", "load_records", "perturb_data", "run_benchmark", "score_predictions",
     "OUTCOMES", "ORSpaceRule", "classify_run", "parse_final_objective",
     "Manifest", "check_manifest", "stage", "strip_evaluator_keys",

@@ -30,7 +30,7 @@ from jaxor.orspace._dataset import Dataset, workspace_id
 from jaxor.orspace._exec import run_program
 from jaxor.orspace._scoring import parse_final_objective
 
-__all__ = ["DOMAINS", "ValidationReport", "demo_root", "generate", "reference_programs", "validate"]
+__all__ = ["DOMAINS", "ValidationReport", "demo_root", "generate", "reference_agent", "reference_programs", "validate"]
 
 _TRACKS = Path(__file__).resolve().parent / "tracks"
 _DEMO = Path(__file__).resolve().parent / "demo"
@@ -552,7 +552,8 @@ def _value_forms(v: float) -> set[str]:
     return {f for f in forms if len(f.replace(",", "").replace(".", "").lstrip("-")) >= 3}
 
 
-def validate(dataset: Dataset | str | Path, *, run_programs: bool = True, timeout_s: float = 120.0) -> ValidationReport:
+def validate(dataset: Dataset | str | Path, *, run_programs: bool = True, timeout_s: float = 120.0,
+             ids: list[str] | None = None) -> ValidationReport:
     """Validate a dataset in the OR-Space layout.
 
     Checks: every Build / Revise workspace has a reference row and every Explain one a rubric; visible
@@ -573,7 +574,10 @@ def validate(dataset: Dataset | str | Path, *, run_programs: bool = True, timeou
     def fail(wid, msg):
         problems.append(f"{wid}: {msg}")
 
+    wanted = set(ids) if ids is not None else set(ds.ids())
     for inst in ds:
+        if inst.workspace_id not in wanted:
+            continue
         c = checks.setdefault(inst.workspace_id, {})
         _, removed = strip_evaluator_keys(inst.metadata)
         c["metadata_clean"] = not removed
@@ -598,12 +602,12 @@ def validate(dataset: Dataset | str | Path, *, run_programs: bool = True, timeou
             c["no_leak"] = not (exp and exp in text)
             if not c["no_leak"]:
                 fail(inst.workspace_id, "the reference answer appears in visible files")
-    progs = reference_programs(ds)
+    progs = {k: v for k, v in reference_programs(ds).items() if k in wanted}
     if run_programs and progs:
         with tempfile.TemporaryDirectory(prefix="orspace_validate_") as tmp:
             insts = [ds[w] for w in progs]
             cfg = RunConfig(timeout_s=timeout_s)
-            recs = run_benchmark(ds, ProgramAgent(progs), Path(tmp) / "run", instances=insts, config=cfg)
+            recs = run_benchmark(ds, ProgramAgent(progs), Path(tmp) / "run", instances=insts, config=cfg, workers=2)
             for r in recs:
                 c = checks[r["workspace_id"]]
                 c["reference_passes"] = r["outcome"] == "pass"
@@ -622,6 +626,8 @@ def validate(dataset: Dataset | str | Path, *, run_programs: bool = True, timeou
                 if not moved:
                     fail(r["workspace_id"], f"perturbing the data leaves the objective at {pobj}")
     for inst in ds.filter(mode="revise"):
+        if inst.workspace_id not in wanted:
+            continue
         c = checks[inst.workspace_id]
         orig, rev = inst.path / "original", inst.path / "revised"
         same_docs = (orig / "docs").is_dir() and _visible_text(orig / "docs") == _visible_text(rev / "docs")
@@ -633,3 +639,15 @@ def validate(dataset: Dataset | str | Path, *, run_programs: bool = True, timeou
         if not c["differs_from_base"]:
             fail(inst.workspace_id, "revise workspace does not differ from its base (docs or objective)")
     return ValidationReport(checks, problems)
+
+
+def reference_agent(dataset: Dataset, name: str = "reference"):
+    """A :class:`~jaxor.orspace.ProgramAgent` that submits the dataset's reference programs (Build /
+    Revise) and each Explain rubric's ``expected_short_answer`` (an audit aid, not a 100-point answer)."""
+    from jaxor.orspace._agents import ProgramAgent
+
+    files: dict[str, Any] = dict(reference_programs(dataset))
+    for inst in dataset.filter(mode="explain"):
+        if inst.rubric and inst.rubric.get("expected_short_answer"):
+            files[inst.workspace_id] = inst.rubric["expected_short_answer"]
+    return ProgramAgent(files, name=name)

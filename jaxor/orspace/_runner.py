@@ -13,6 +13,7 @@ Outputs in ``out_dir``: ``records.jsonl`` (per instance), ``predictions.jsonl`` 
 
 from __future__ import annotations
 
+import concurrent.futures
 import csv
 import dataclasses
 import json
@@ -20,6 +21,7 @@ import math
 import os
 import re
 import shutil
+import threading
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -222,8 +224,7 @@ def _run_one(inst: Instance, agent: Agent, ds: Dataset, work: Path, cfg: RunConf
         else:
             try:
                 s = score_explain(inst.rubric, answer, judge)
-                rec.update(status="Scored", objective=None, passed=None, outcome="pass" if s.final > 0 else
-                           "wrong_value", score=s.final, coverage=s.coverage, reasoning=s.reasoning,
+                rec.update(status="Scored", objective=None, passed=None, outcome="scored", score=s.final, coverage=s.coverage, reasoning=s.reasoning,
                            grounding=s.grounding, answer_quality=s.answer_quality,
                            hallucination_penalty=s.hallucination_penalty, exact_hits=s.exact_hits,
                            exact_total=s.exact_total, semantic_hits=s.semantic_hits,
@@ -266,7 +267,7 @@ def _run_one(inst: Instance, agent: Agent, ds: Dataset, work: Path, cfg: RunConf
 def run_benchmark(dataset: Dataset | str | Path, agent: Agent, out_dir: str | Path, *,
                   instances: Iterable[Instance | str] | None = None, config: RunConfig | None = None,
                   judge=None, policy: TolerancePolicy | None = None, resume: bool = True,
-                  progress: Any = None) -> list[dict]:
+                  progress: Any = None, workers: int = 1) -> list[dict]:
     """Run ``agent`` on ``instances`` (default: all of ``dataset``) and write the run directory.
 
     Args:
@@ -279,6 +280,8 @@ def run_benchmark(dataset: Dataset | str | Path, agent: Agent, out_dir: str | Pa
         policy: the Build / Revise tolerance rule (default: OR-Space's, from ``jaxor.verify`` if present).
         resume: False refuses a run directory that already holds records.
         progress: a ``jaxor.progress.Progress``-like object (``update``, ``set_total``, ``note``) or None.
+        workers: instances run concurrently (threads; each program runs in its own sandbox). Records
+            are appended as instances finish, so a resumed run never redoes a finished one.
 
     Returns:
         All records of the run directory (earlier ones included), in instance order.
@@ -304,17 +307,30 @@ def run_benchmark(dataset: Dataset | str | Path, agent: Agent, out_dir: str | Pa
         progress.update(len(insts) - len(todo))
         if done:
             progress.note(f"resuming: {len(insts) - len(todo)} of {len(insts)} instances already finished")
-    for inst in todo:
+    if workers < 1:
+        raise ValueError(f"workers={workers} must be >= 1")
+    lock = threading.Lock()
+
+    def one(inst: Instance) -> None:
         rec = _run_one(inst, agent, ds, work, cfg, policy, judge)
-        _append(out / "records.jsonl", rec)
-        if inst.mode == "explain":
-            _append(out / "explain_answers.jsonl", _answer_row(rec))
-        else:
-            _append(out / "predictions.jsonl", _prediction(rec))
-        done[inst.workspace_id] = rec
-        if progress is not None:
-            progress.update(1)
-            progress.note(f"{inst.workspace_id}: {rec['outcome']}")
+        with lock:
+            _append(out / "records.jsonl", rec)
+            if inst.mode == "explain":
+                _append(out / "explain_answers.jsonl", _answer_row(rec))
+            else:
+                _append(out / "predictions.jsonl", _prediction(rec))
+            done[inst.workspace_id] = rec
+            if progress is not None:
+                progress.update(1)
+                progress.note(f"{inst.workspace_id}: {rec['outcome']}")
+
+    if workers == 1:
+        for inst in todo:
+            one(inst)
+    else:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+            for fut in [pool.submit(one, inst) for inst in todo]:
+                fut.result()
     order = {i.workspace_id: k for k, i in enumerate(insts)}
     return sorted(done.values(), key=lambda r: order.get(r["workspace_id"], math.inf))
 

@@ -23,8 +23,10 @@ from typing import Protocol
 __all__ = ["OUTCOMES", "ORSpaceRule", "ScoreResult", "TolerancePolicy", "classify_run", "default_policy",
            "parse_final_objective", "parse_statuses", "score_prediction"]
 
+#: Outcome classes of a record. Build / Revise: the first six; ``integrity_violation`` marks detected
+#: tampering or a hard-coded objective. Explain answers are ``scored`` (or ``no_objective`` when absent).
 OUTCOMES = ("pass", "wrong_value", "runtime_error", "no_objective", "timeout", "infrastructure_error",
-            "tampered")
+            "integrity_violation", "scored")
 
 _FINAL_RE = re.compile(r"FINAL_OBJ_VALUE:\s*([^\s,;]+)")
 # "Status: Optimal", "OBJECTIVE_STATUS: Optimal", "Model status : Optimal", "status = OPTIMAL"
@@ -104,8 +106,8 @@ def classify_run(returncode: int | None, stdout: str, *, timed_out: bool = False
                  policy: TolerancePolicy | None = None) -> ScoreResult:
     """Score one executed program against a reference objective (None: no reference; never passes).
 
-    Returns a :class:`ScoreResult` with one of :data:`OUTCOMES` (never ``"tampered"``; the harness
-    sets that after checking the manifest).
+    Returns a :class:`ScoreResult` with one of the first six :data:`OUTCOMES` (the harness sets
+    ``integrity_violation`` after its manifest and hard-coding checks).
     """
     policy = policy or default_policy()
     if infra_error:

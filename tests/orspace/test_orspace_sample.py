@@ -42,12 +42,12 @@ def test_orspace_sample_loads_and_filters(sample):
 
 def test_orspace_sample_reference_passes_null_and_wrong_fail(sample, ref_files, tmp_path):
     insts = sample.filter(mode=["build", "revise"])
-    ref = ors.run_benchmark(sample, ors.ProgramAgent(ref_files), tmp_path / "ref", instances=insts)
+    ref = ors.run_benchmark(sample, ors.ProgramAgent(ref_files), tmp_path / "ref", instances=insts, workers=2)
     assert [r["outcome"] for r in ref] == ["pass"] * 12, [(r["workspace_id"], r["error"]) for r in ref]
     null = ors.run_benchmark(sample, ors.NullAgent(), tmp_path / "null", instances=insts)
     assert all(not r["passed"] and r["outcome"] == "no_objective" for r in null)
     wrong = ors.run_benchmark(sample, ors.ScaledObjectiveAgent(ors.ProgramAgent(ref_files), 1.05),
-                              tmp_path / "wrong", instances=insts)
+                              tmp_path / "wrong", instances=insts, workers=2)
     for r, w in zip(ref, wrong, strict=True):
         assert w["outcome"] == "wrong_value" and not w["passed"]
         assert w["objective"] == pytest.approx(1.05 * r["objective"], rel=1e-9)
