@@ -90,7 +90,7 @@ def _cmd_run(args) -> int:
                         check_hardcoded=args.check_hardcoded, allow_unsandboxed=args.allow_unsandboxed)
     with Progress(desc=f"orspace {agent.name}") as prog:
         recs = ors.run_benchmark(ds, agent, args.out, instances=insts, config=cfg, judge=judge,
-                                 resume=not args.no_resume, progress=prog)
+                                 resume=not args.no_resume, progress=prog, workers=args.workers)
     path = ors.write_report(recs, args.out, title=f"OR-Space run: {agent.name} on {ds.root.name}")
     s = ors.summarize(recs)
     print(json.dumps({"pass_at_1": s["pass_at_1"], "explain_mean": s["explain_mean"], "outcomes": s["outcomes"],
@@ -184,6 +184,7 @@ def add_cli(subparsers) -> None:
     q.add_argument("--check-hardcoded", dest="check_hardcoded", action="store_true")
     q.add_argument("--allow-unsandboxed", dest="allow_unsandboxed", action="store_true")
     q.add_argument("--no-resume", dest="no_resume", action="store_true")
+    q.add_argument("--workers", type=int, default=1, help="instances run at once (each program sandboxed)")
     q.add_argument("--out", required=True)
     q.set_defaults(func=_cmd_run)
 
