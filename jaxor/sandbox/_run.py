@@ -53,6 +53,14 @@ _probe_cache: dict[str, str | None] = {}
 
 
 def _mode() -> str:
+    """``root``: per-slot host uids; ``rootless``: a user namespace mapping the caller to root inside.
+
+    ``JAXOR_SANDBOX_MODE=rootless`` forces the rootless path (for testing it as root)."""
+    forced = os.environ.get("JAXOR_SANDBOX_MODE")
+    if forced in ("root", "rootless"):
+        if forced == "root" and os.geteuid() != 0:
+            raise SandboxUnavailable("JAXOR_SANDBOX_MODE=root needs root")
+        return forced
     return "root" if os.geteuid() == 0 else "rootless"
 
 
