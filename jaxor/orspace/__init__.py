@@ -46,7 +46,6 @@ from jaxor.orspace._runner import perturb_data as perturb_data
 from jaxor.orspace._runner import run_benchmark as run_benchmark
 from jaxor.orspace._runner import score_predictions as score_predictions
 from jaxor.orspace._scoring import OUTCOMES as OUTCOMES
-from jaxor.orspace._scoring import ORSpaceRule as ORSpaceRule
 from jaxor.orspace._scoring import classify_run as classify_run
 from jaxor.orspace._scoring import parse_final_objective as parse_final_objective
 from jaxor.orspace._stage import Manifest as Manifest
@@ -63,7 +62,7 @@ __all__ = [
     "ExplainScore", "Judgment", "LLMJudge", "entity_hit", "normalize_text", "parse_judgment", "score_explain",
     "summarize", "write_report",
     "RunConfig", "find_program", "load_records", "perturb_data", "run_benchmark", "score_predictions",
-    "OUTCOMES", "ORSpaceRule", "classify_run", "parse_final_objective",
+    "OUTCOMES", "classify_run", "parse_final_objective",
     "Manifest", "check_manifest", "stage", "strip_evaluator_keys",
     "pulp_compat_source",
 ]

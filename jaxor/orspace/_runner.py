@@ -31,8 +31,9 @@ from jaxor.orspace._agents import Agent, AgentReport, AgentTask
 from jaxor.orspace._dataset import Dataset, Instance
 from jaxor.orspace._exec import ExecResult, check_solver_track, run_program
 from jaxor.orspace._explain import score_explain
-from jaxor.orspace._scoring import TolerancePolicy, classify_run, default_policy, score_prediction
+from jaxor.orspace._scoring import classify_run, default_policy, score_prediction
 from jaxor.orspace._stage import check_manifest, stage
+from jaxor.verify import TolerancePolicy
 
 __all__ = ["RunConfig", "find_program", "load_records", "perturb_data", "run_benchmark", "score_predictions"]
 
@@ -277,7 +278,7 @@ def run_benchmark(dataset: Dataset | str | Path, agent: Agent, out_dir: str | Pa
         instances: instances or workspace ids (in order).
         config: :class:`RunConfig` (paper defaults).
         judge: the Explain judge (a :class:`~jaxor.orspace.LLMJudge`, a callable, or None).
-        policy: the Build / Revise tolerance rule (default: OR-Space's, from ``jaxor.verify`` if present).
+        policy: the Build / Revise tolerance rule (default: ``jaxor.verify``'s ``"orspace"`` policy).
         resume: False refuses a run directory that already holds records.
         progress: a ``jaxor.progress.Progress``-like object (``update``, ``set_total``, ``note``) or None.
         workers: instances run concurrently (threads; each program runs in its own sandbox). Records

@@ -9,60 +9,46 @@ A Build or Revise run passes iff
   is optimal, and
 * :math:`|obj - ref| / \\max(1, |ref|) \\le tol` with the reference row's tolerance (0.01 in the release).
 
-The tolerance rule is an object with ``passes(pred, ref, tol) -> bool`` so the verification issue's
-policy (``jaxor.verify``) plugs in unchanged; :class:`ORSpaceRule` is the release's rule.
+The tolerance rule is :mod:`jaxor.verify`'s ``"orspace"`` policy (any ``jaxor.verify.TolerancePolicy``
+may be passed instead); a reference row's own tolerance replaces the policy's.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
 import re
-from typing import Protocol
 
-__all__ = ["OUTCOMES", "ORSpaceRule", "ScoreResult", "TolerancePolicy", "classify_run", "default_policy",
-           "parse_final_objective", "parse_statuses", "score_prediction"]
+from jaxor.verify import TolerancePolicy, get_policy
+from jaxor.verify import parse_final_objective as _verify_parse
+
+__all__ = ["OUTCOMES", "ScoreResult", "classify_run", "default_policy", "parse_final_objective", "parse_statuses",
+           "score_prediction"]
 
 #: Outcome classes of a record. Build / Revise: the first six; ``integrity_violation`` marks detected
 #: tampering or a hard-coded objective. Explain answers are ``scored`` (or ``no_objective`` when absent).
 OUTCOMES = ("pass", "wrong_value", "runtime_error", "no_objective", "timeout", "infrastructure_error",
             "integrity_violation", "scored")
 
-_FINAL_RE = re.compile(r"FINAL_OBJ_VALUE:\s*([^\s,;]+)")
 # "Status: Optimal", "OBJECTIVE_STATUS: Optimal", "Model status : Optimal", "status = OPTIMAL"
 _STATUS_RE = re.compile(r"(?im)^[ \t]*(?:[A-Za-z_]+[ _])?status[ \t]*[:=][ \t]*([A-Za-z][A-Za-z _.-]*?)[ \t]*$")
 _OPTIMAL = {"optimal", "koptimal", "grb.optimal", "lpstatusoptimal", "optimal solution found", "solved optimally"}
 
 
-class TolerancePolicy(Protocol):
-    def passes(self, pred: float, ref: float, tol: float | None = None) -> bool: ...
-
-
-@dataclasses.dataclass(frozen=True)
-class ORSpaceRule:
-    """``|pred - ref| / max(1, |ref|) <= tol`` (OR-Space's released rule; ``tol`` defaults to 0.01)."""
-
-    default_tol: float = 0.01
-
-    def passes(self, pred: float, ref: float, tol: float | None = None) -> bool:
-        tol = self.default_tol if tol is None else float(tol)
-        if isinstance(pred, bool) or not isinstance(pred, (int, float)) or not math.isfinite(pred):
-            return False
-        return abs(pred - ref) / max(1.0, abs(ref)) <= tol
-
-
 def default_policy() -> TolerancePolicy:
-    """The OR-Space policy from ``jaxor.verify`` when it is installed, else :class:`ORSpaceRule`."""
-    try:  # the verification issue's policy object; same rule, shared with every verifier
-        from jaxor.verify import ORSPACE_POLICY  # type: ignore[attr-defined]
+    """The OR-Space policy of :mod:`jaxor.verify` (``|pred - ref| / max(1, |ref|) <= 0.01``)."""
+    return get_policy("orspace")
 
-        return ORSPACE_POLICY
-    except ImportError:
-        return ORSpaceRule()
+
+def _passes(policy: TolerancePolicy, pred: float, ref: float, tol: float | None) -> bool:
+    """``policy`` with the reference row's tolerance ``tol`` (when given) applied to ``pred``."""
+    if tol is not None and float(tol) != policy.tol:
+        policy = policy.with_tol(float(tol))
+    return policy.matches(pred, ref)
 
 
 def parse_final_objective(stdout: str) -> float | None:
-    """The value of the last ``FINAL_OBJ_VALUE:`` line; None where absent, unparsable or not finite.
+    """The value of the last ``FINAL_OBJ_VALUE:`` line; None where absent, unparsable or not finite
+    (:func:`jaxor.verify.parse_final_objective`).
 
     Example:
         >>> parse_final_objective("FINAL_OBJ_VALUE: 3\\nFINAL_OBJ_VALUE: 1.5e+06\\n")
@@ -70,14 +56,7 @@ def parse_final_objective(stdout: str) -> float | None:
         >>> parse_final_objective("FINAL_OBJ_VALUE: None") is None
         True
     """
-    found = _FINAL_RE.findall(stdout or "")
-    if not found:
-        return None
-    try:
-        v = float(found[-1])
-    except ValueError:
-        return None
-    return v if math.isfinite(v) else None
+    return _verify_parse(stdout or "")[1]
 
 
 def parse_statuses(stdout: str) -> list[str]:
@@ -124,7 +103,7 @@ def classify_run(returncode: int | None, stdout: str, *, timed_out: bool = False
         return ScoreResult("no_objective", "NoObjective", None, False, "no finite FINAL_OBJ_VALUE line")
     if ref is None:
         return ScoreResult("wrong_value", "Optimal", obj, False, "no reference objective")
-    ok = policy.passes(obj, ref, tol)
+    ok = _passes(policy, obj, ref, tol)
     return ScoreResult("pass" if ok else "wrong_value", "Optimal", obj, ok,
                        f"objective {obj:.10g} vs reference {ref:.10g}")
 
@@ -140,4 +119,4 @@ def score_prediction(pred: dict, ref: float, tol: float | None = None,
         return False
     if isinstance(obj, bool) or not isinstance(obj, (int, float)):
         return False
-    return policy.passes(float(obj), ref, tol)
+    return _passes(policy, float(obj), ref, tol)
