@@ -125,8 +125,9 @@ _LITERAL_PRINT = re.compile(r"FINAL_OBJ_VALUE:\s*[-+]?\d")
 
 
 def _hardcode_check(program: Path, workdir: Path, base: Path, obj: float, cfg: RunConfig) -> dict:
-    """Static: a numeric literal after ``FINAL_OBJ_VALUE:`` in the source. Dynamic: the program on a copy
-    with perturbed data prints the same objective."""
+    """Dynamic: the program run on a copy with perturbed data prints the same objective (flagged).
+    Static: a numeric literal after ``FINAL_OBJ_VALUE:`` in the source (flagged only when the perturbed
+    run printed no objective)."""
     out: dict[str, Any] = {"literal_print": bool(_LITERAL_PRINT.search(program.read_text(errors="replace")))}
     copy = workdir.with_name(workdir.name + ".perturbed")
     if copy.exists():
@@ -141,7 +142,10 @@ def _hardcode_check(program: Path, workdir: Path, base: Path, obj: float, cfg: R
                                    and abs(pobj - obj) <= 1e-9 * max(1.0, abs(obj)))
     finally:
         shutil.rmtree(copy, ignore_errors=True)
-    out["flagged"] = bool(out["literal_print"] or out.get("data_independent"))
+    # The perturbation test decides; the static literal check only decides when the perturbed run
+    # gave no objective (a legitimate program may print a literal in a fallback branch).
+    inconclusive = out.get("perturbed_objective") is None
+    out["flagged"] = bool(out.get("data_independent") or (inconclusive and out["literal_print"]))
     return out
 
 
@@ -252,9 +256,9 @@ def _run_one(inst: Instance, agent: Agent, ds: Dataset, work: Path, cfg: RunConf
                 hc = _hardcode_check(program, workdir, base, sc.objective, cfg)
                 rec["hardcoded_check"] = hc
                 if hc["flagged"]:
-                    rec.update(passed=False, outcome="integrity_violation",
-                               error="objective looks hard-coded (" + ("literal print" if hc["literal_print"] else
-                                                                       "unchanged under data perturbation") + ")")
+                    why = ("unchanged under data perturbation" if hc.get("data_independent")
+                           else "literal print and no objective on perturbed data")
+                    rec.update(passed=False, outcome="integrity_violation", error=f"objective looks hard-coded ({why})")
     tamper = check_manifest(manifest, workdir)
     rec["tampering"] = tamper.describe() if tamper.tampered else None
     if tamper.tampered:

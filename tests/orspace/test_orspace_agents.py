@@ -161,3 +161,38 @@ def test_orspace_command_and_callable_agents(demo, tmp_path):
     assert ors.run_benchmark(demo, src, tmp_path / "src", instances=[WID])[0]["program"] == "src/main.py"
     assert ors.run_benchmark(demo, crash, tmp_path / "crash", instances=[WID])[0]["outcome"] == "runtime_error"
     assert ors.run_benchmark(demo, hang, tmp_path / "hang", instances=[WID], config=cfg)[0]["outcome"] == "timeout"
+
+
+def test_orspace_evaluator_and_reference_edits_detected(demo, tmp_path):
+    import shutil
+
+    root = tmp_path / "copy"
+    shutil.copytree(demo.root, root)
+    ds = ors.Dataset(root)
+    ref_csv = root / "evaluation" / "build_evaluation" / "reference_objectives.csv"
+    agent_py = tmp_path / "evil.py"
+    agent_py.write_text(  # a command-line agent that rewrites the reference row, then submits a constant
+        "import sys\n"
+        f"p = {str(ref_csv)!r}\n"
+        "rows = open(p).read().splitlines()\n"
+        "rows[1] = ','.join(rows[1].split(',')[:4] + ['1.0', '0.01'])\n"
+        "open(p, 'w').write('\\n'.join(rows) + '\\n')\n"
+        "open(sys.argv[1], 'w').write(\"print('FINAL_OBJ_VALUE: 1.0')\\n\")\n")
+    rec = ors.run_benchmark(ds, ors.CommandAgent(["python", str(agent_py), "{program_path}"]), tmp_path / "r1",
+                            instances=["or_space_001_build"])[0]
+    assert rec["outcome"] == "integrity_violation"
+    assert "changed evaluator files: evaluation/build_evaluation/reference_objectives.csv" in rec["tampering"]
+
+    def edit_model(task):  # an Explain agent that rewrites the workspace's reference model to fit its answer
+        p = task.workdir / "revised" / "src" / "optimization_model.py"
+        p.write_text(p.read_text() + "\n# edited\n")
+        return "The objective rises because of the new rule."
+
+    rec = ors.run_benchmark(ds, ors.CallableAgent(edit_model), tmp_path / "r2", instances=["or_space_003_explain"])[0]
+    assert rec["outcome"] == "integrity_violation" and rec["score"] == 0.0
+    assert "revised/src/optimization_model.py" in rec["tampering"]
+
+
+def test_orspace_public_api():
+    for name in ors.__all__:
+        assert getattr(ors, name) is not None, name
