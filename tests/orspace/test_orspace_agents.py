@@ -196,3 +196,14 @@ def test_orspace_evaluator_and_reference_edits_detected(demo, tmp_path):
 def test_orspace_public_api():
     for name in ors.__all__:
         assert getattr(ors, name) is not None, name
+
+
+def test_orspace_cli_llm_agent(demo, tmp_path, capsys, monkeypatch):
+    from jaxor.cli import main
+
+    monkeypatch.setenv("MY_KEY", "sk-test")
+    with CannedServer([{"content": _fence(_standalone(demo, WID))}]) as srv:
+        rc = main(["--no-cache", "orspace", "run", "--agent", "llm", "--model", "m", "--base-url", srv.base_url,
+                   "--api-key-env", "MY_KEY", "--ids", WID, "--out", str(tmp_path / "run")])
+    assert rc == 0 and json.loads(capsys.readouterr().out)["pass_at_1"] == {"build": 100.0}
+    assert srv.requests[0]["model"] == "m"

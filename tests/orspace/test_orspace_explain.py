@@ -136,3 +136,23 @@ def test_orspace_explain_judge_errors_and_missing_items(sample):
     # no judge at all: semantic items are misses and the record says so
     s = ors.score_explain(rubric, answer, None)
     assert s.semantic_hits == 0 and s.final == pytest.approx(35 * 8 / 10) and "no judge" in s.error
+
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_ident = st.from_regex(r"[A-Za-z][A-Za-z0-9_]{0,12}", fullmatch=True)
+
+
+@given(name=_ident, pre=st.sampled_from(["", "the ", "(", "`"]), post=st.sampled_from(["", " is", ")", "`", "."]))
+def test_orspace_identifier_found_at_boundaries_only(name, pre, post):
+    assert ors.entity_hit(name, f"{pre}{name}{post}")
+    assert not ors.entity_hit(name, f"{pre}{name}_x{post}") and not ors.entity_hit(name, f"x{name}{post}")
+
+
+@given(v=st.floats(-1e9, 1e9, allow_nan=False).filter(lambda x: abs(x) > 1e-3),
+       rel=st.floats(-5e-7, 5e-7))
+def test_orspace_numbers_match_within_1e6(v, rel):
+    target = f"{v:.10g}"
+    assert ors.entity_hit(target, f"value {v * (1 + rel):.12g} here")
+    assert not ors.entity_hit(target, f"value {v * (1 + 1e-4):.12g} here")
