@@ -67,6 +67,19 @@ class RunConfig:
     perturb_factor: float = 1.1
     allow_unsandboxed: bool = False
 
+    def __post_init__(self):
+        for name in ("timeout_s", "agent_timeout_s", "perturb_factor"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0:
+                raise ValueError(f"RunConfig.{name}={v!r} must be a positive number")
+        if self.perturb_factor == 1:
+            raise ValueError("RunConfig.perturb_factor must differ from 1")
+        if not self.program_name.endswith(".py") or "/" in self.program_name:
+            raise ValueError(f"RunConfig.program_name={self.program_name!r} must be a .py file name")
+        for name in ("build_program_dir", "revise_program_dir"):
+            if ".." in Path(getattr(self, name)).parts or Path(getattr(self, name)).is_absolute():
+                raise ValueError(f"RunConfig.{name}={getattr(self, name)!r} must be a folder inside the workspace")
+
 
 def _base_dir(workdir: Path, mode: str, cfg: RunConfig) -> Path:
     return (workdir / (cfg.revise_program_dir if mode == "revise" else cfg.build_program_dir)).resolve()

@@ -202,8 +202,11 @@ def test_orspace_cli_llm_agent(demo, tmp_path, capsys, monkeypatch):
     from jaxor.cli import main
 
     monkeypatch.setenv("MY_KEY", "sk-test")
-    with CannedServer([{"content": _fence(_standalone(demo, WID))}]) as srv:
+    wid = "or_space_005_explain"
+    answer = demo[wid].rubric["expected_short_answer"]
+    with CannedServer([{"content": answer}]) as srv:
         rc = main(["--no-cache", "orspace", "run", "--agent", "llm", "--model", "m", "--base-url", srv.base_url,
-                   "--api-key-env", "MY_KEY", "--ids", WID, "--out", str(tmp_path / "run")])
-    assert rc == 0 and json.loads(capsys.readouterr().out)["pass_at_1"] == {"build": 100.0}
-    assert srv.requests[0]["model"] == "m"
+                   "--api-key-env", "MY_KEY", "--ids", wid, "--out", str(tmp_path / "run")])
+    out = json.loads(capsys.readouterr().out)
+    assert rc == 0 and out["outcomes"] == {"explain": {"scored": 1}} and out["explain_mean"] > 0
+    assert srv.requests[0]["model"] == "m" and demo[wid].question in srv.requests[0]["messages"][0]["content"]

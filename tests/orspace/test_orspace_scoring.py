@@ -60,3 +60,24 @@ def test_orspace_strip_and_predictions():
     assert not score_prediction({"status": "Optimal", "objective": True}, 1.0)        # booleans fail
     assert not score_prediction({"status": "Optimal", "objective": "100"}, 100.0)     # non-numbers fail
     assert not score_prediction({"status": "RuntimeError", "objective": None}, 100.0)
+
+
+@pytest.mark.parametrize("kw,name", [({"timeout_s": 0}, "timeout_s"), ({"perturb_factor": 1.0}, "perturb_factor"),
+                                     ({"program_name": "a/b.py"}, "program_name"),
+                                     ({"revise_program_dir": "../x"}, "revise_program_dir")])
+def test_orspace_run_config_validates(kw, name):
+    with pytest.raises(ValueError, match=name):
+        ors.RunConfig(**kw)
+
+
+def test_orspace_run_benchmark_bad_inputs(tmp_path):
+    demo = ors.Dataset(ors.demo_root())
+    with pytest.raises(ValueError, match="solver_track"):
+        ors.run_benchmark(demo, ors.NullAgent(), tmp_path / "a", config=ors.RunConfig(solver_track="cplex"))
+    with pytest.raises(KeyError):
+        ors.run_benchmark(demo, ors.NullAgent(), tmp_path / "b", instances=["or_space_999_build"])
+    ors.run_benchmark(demo, ors.NullAgent(), tmp_path / "c", instances=["or_space_001_build"])
+    with pytest.raises(ValueError, match="resume"):
+        ors.run_benchmark(demo, ors.NullAgent(), tmp_path / "c", instances=["or_space_001_build"], resume=False)
+    with pytest.raises(ValueError, match="Workspace_OR"):
+        ors.Dataset(tmp_path)
