@@ -328,7 +328,7 @@ def _solve_side(params, tables, domain: str, revised: bool, record: bool = False
 
 
 def _explain_rubric(number: int, domain: str, spec: _Spec, obj0: float, obj1: float, relax: dict,
-                    question: str) -> dict:
+                    solution: dict, question: str) -> dict:
     rows = relax.get("constraints", {})
     new_rows = {k: v for k, v in rows.items() if any(k.startswith(s) for s in spec.new_symbols)}
     pool = new_rows if any(abs(v["dual_value"]) > 1e-9 for v in new_rows.values()) else rows
@@ -337,7 +337,20 @@ def _explain_rubric(number: int, domain: str, spec: _Spec, obj0: float, obj1: fl
     new_params = [p[0] for p in spec.revised_params if p[0] not in {q[0] for q in spec.params}]
     new_cols = sorted({c for t, r in spec.revised_tables.items() for c in r[0]}
                       - {c for t, r in spec.tables.items() for c in r[0]})
-    symbols = sorted({s.rstrip("_") for s in spec.new_symbols})
+    # A name family (``setup_``, ``setup_link_``) is cited through one concrete member, as the release's
+    # rubrics name ``mut_excl_I_2``: a used variable, else the row with the largest |dual|.
+    values = solution.get("variables", {})
+    symbols = set()
+    for stem in spec.new_symbols:
+        if not stem.endswith("_"):
+            symbols.add(stem)
+            continue
+        cols = sorted(k for k in values if k.startswith(stem))
+        used = [k for k in cols if abs(values[k] or 0.0) > 1e-9]
+        fam = sorted((k for k in rows if k.startswith(stem)), key=lambda k: (-abs(rows[k]["dual_value"]), k))
+        pick = (used or cols or fam or [stem.rstrip("_")])[0]
+        symbols.add(pick)
+    symbols = sorted(symbols)
     delta = obj1 - obj0
     checklist = [
         {"criterion_id": "c1", "checklist_type": "exact_match",
@@ -468,12 +481,13 @@ def generate(out_root: str | Path, *, domains: tuple[str, ...] = DOMAINS, seed: 
                 for fname, text in records.items():
                     (s / "solver_records" / fname).write_text(text, encoding="utf-8")
             relax = json.loads(records1[f"{name}.lp_relaxation.json"])
+            solution = json.loads(records1[f"{name}.solution.json"])
             question = (f"Compare the original and revised {label.replace('_', ' ').lower()} models. Explain why the optimal "
                         "objective changes from the original to the revised plan: trace the revision brief to the exact "
                         "code variables and constraints it added and to the CSV fields that drive them, quantify the "
                         "change, and interpret the LP-relaxation dual value of the tightest revised constraint, stating "
                         "why it cannot be extrapolated far.")
-            rubric = _explain_rubric(n, domain, spec, obj0, obj1, relax, question)
+            rubric = _explain_rubric(n, domain, spec, obj0, obj1, relax, solution, question)
             rubrics.append(rubric)
             meta = {"instance_id": rubric["instance_id"], "instance_number": n,
                     "source_revise_instance": rubric["source_revise_instance"], "domain": label,

@@ -156,3 +156,32 @@ def test_orspace_numbers_match_within_1e6(v, rel):
     target = f"{v:.10g}"
     assert ors.entity_hit(target, f"value {v * (1 + rel):.12g} here")
     assert not ors.entity_hit(target, f"value {v * (1 + 1e-4):.12g} here")
+
+
+DEMO_HAND = {
+    "or_space_002_explain": dict(
+        answer=("The revision adds the binary use_P1 (and use_P2) linked by use_link_P1 / use_link_P2 and the row "
+                "mutual\u2011exclusion, so only one of the plants named by exclusive_plant_a and `exclusive_plant_b` "
+                "can ship. Cost rises from 1,766 to 2,432."),
+        exact={"c1": [0, 1, 1], "c2": [1, 1]},
+        judgment=ors.Judgment({"c3": True, "c4": False}, 22, 14, 7, 3),
+        final=35 * 5 / 7 + 22 + 14 + 7 - 3),
+    "or_space_005_explain": dict(
+        answer=("The surge case adds flows such as X_SURGE_S1_K1 and rows serve_surge_K2 (dual 8.35) and "
+                "capacity_surge_S4; the surge weight is surge_probability = 0.3 applied to Surge Demand."),
+        exact={"c1": [1, 1, 1], "c2": [1, 0]},
+        judgment=ors.Judgment({"c3": False, "c4": True}, 18, 12, 6, 0),
+        final=35 * 5 / 7 + 18 + 12 + 6),
+}
+
+
+def test_orspace_explain_hand_scores_on_demo():
+    demo = ors.Dataset(ors.demo_root())
+    for wid, h in DEMO_HAND.items():
+        s = ors.score_explain(demo[wid].rubric, h["answer"], h["judgment"])
+        got = {}
+        for k, v in s.decisions.items():
+            if ".e" in k:
+                got.setdefault(k.split(".")[0], []).append(int(v))
+        assert got == h["exact"], wid
+        assert s.final == pytest.approx(h["final"], abs=1e-9)
