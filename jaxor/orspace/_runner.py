@@ -98,12 +98,39 @@ def find_program(task: AgentTask) -> Path | None:
     return pys[0] if len(pys) == 1 else None
 
 
-def _execute(program: Path, base: Path, cfg: RunConfig) -> ExecResult:
+_LAUNCHER = "_jaxor_run.py"
+_LAUNCH_SRC = """import os
+import runpy
+import sys
+
+os.chdir({folder!r})
+sys.path[0] = os.path.dirname(os.path.abspath({prog!r}))
+sys.argv = [{prog!r}]
+runpy.run_path({prog!r}, run_name="__main__")
+"""
+
+
+def _execute(program: Path, base: Path, cfg: RunConfig, root: Path | None = None) -> ExecResult:
+    """Run ``program`` from its run folder ``base`` inside the staged workspace ``root`` (sandboxed).
+
+    The sandbox makes its work folder the only visible one; when ``base`` is a sub-folder (Revise:
+    ``revised/``), the whole workspace is mounted and a launcher changes into ``base`` first, so the
+    program runs from there as in the release while ``../original`` stays readable.
+    """
+    root = root or base
     rel = os.path.relpath(program, base)
-    if rel.startswith(".."):
+    folder = os.path.relpath(base, root)
+    if rel.startswith("..") or folder.startswith(".."):
         return ExecResult(None, "", f"program {program} is outside its run folder {base}", False, 0.0)
-    return run_program(rel, base, timeout_s=cfg.timeout_s, solver_track=cfg.solver_track,
-                       allow_unsandboxed=cfg.allow_unsandboxed)
+    kw = dict(timeout_s=cfg.timeout_s, solver_track=cfg.solver_track, allow_unsandboxed=cfg.allow_unsandboxed)
+    if folder == ".":
+        return run_program(rel, root, **kw)
+    launcher = root / _LAUNCHER
+    launcher.write_text(_LAUNCH_SRC.format(folder=folder, prog=rel), encoding="utf-8")
+    try:
+        return run_program(_LAUNCHER, root, **kw)
+    finally:
+        launcher.unlink(missing_ok=True)
 
 
 _NUM_CELL = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
@@ -148,7 +175,7 @@ def _hardcode_check(program: Path, workdir: Path, base: Path, obj: float, cfg: R
     shutil.copytree(workdir, copy)
     try:
         out["cells_changed"] = perturb_data(copy, cfg.perturb_factor)
-        res = _execute(copy / program.relative_to(workdir), copy / base.relative_to(workdir), cfg)
+        res = _execute(copy / program.relative_to(workdir), copy / base.relative_to(workdir), cfg, copy)
         pobj = classify_run(res.returncode, res.stdout, timed_out=res.timed_out).objective
         out["perturbed_objective"] = pobj
         out["data_independent"] = (pobj is not None and out["cells_changed"] > 0
@@ -217,7 +244,7 @@ def _run_one(inst: Instance, agent: Agent, ds: Dataset, work: Path, cfg: RunConf
     task = AgentTask(workspace_id=inst.workspace_id, mode=inst.mode, workdir=workdir,
                      program_path=base / cfg.program_name, answer_path=workdir / cfg.answer_name,
                      question=inst.question, solver_track=cfg.solver_track, timeout_s=cfg.agent_timeout_s)
-    task.run_program = lambda: (_execute(p, base, cfg) if (p := find_program(task)) else
+    task.run_program = lambda: (_execute(p, base, cfg, workdir) if (p := find_program(task)) else
                                 ExecResult(None, "", "no program found", False, 0.0))
     rec: dict[str, Any] = {"workspace_id": inst.workspace_id, "mode": inst.mode, "agent": agent.name,
                            "instance_id": inst.metadata.get("instance_id"), "difficulty": inst.difficulty,
@@ -258,7 +285,7 @@ def _run_one(inst: Instance, agent: Agent, ds: Dataset, work: Path, cfg: RunConf
                        outcome="no_objective", error=rep.error or "no program found", execution_time=0.0)
         else:
             rec["program"] = program.relative_to(workdir).as_posix()
-            res = _execute(program, base, cfg)
+            res = _execute(program, base, cfg, workdir)
             sc = classify_run(res.returncode, res.stdout, timed_out=res.timed_out, infra_error=res.infra_error,
                               ref=inst.reference_objective, tol=inst.tolerance, policy=policy)
             rec.update(status=sc.status, objective=sc.objective if sc.status == "Optimal" else None,

@@ -210,3 +210,17 @@ def test_orspace_cli_llm_agent(demo, tmp_path, capsys, monkeypatch):
     out = json.loads(capsys.readouterr().out)
     assert rc == 0 and out["outcomes"] == {"explain": {"scored": 1}} and out["explain_mean"] > 0
     assert srv.requests[0]["model"] == "m" and demo[wid].question in srv.requests[0]["messages"][0]["content"]
+
+
+def test_orspace_revise_program_runs_from_revised_and_sees_original(demo, tmp_path):
+    code = ("import os, sys\n"
+            "sys.path.insert(0, os.path.join('..', 'original', 'src'))\n"
+            "import utils\n"                               # the original helper module, reached from revised/
+            "assert os.path.basename(os.getcwd()) != 'original' and os.path.isdir('data')\n"
+            "assert os.path.exists(os.path.join('..', 'original', 'src', 'current_heuristic.py'))\n"
+            "print('cwd ok', os.path.abspath(__file__).endswith('revised/_agent_solution.py'), utils.INF > 0)\n"
+            "print('FINAL_OBJ_VALUE: 1')\n")
+    rec = ors.run_benchmark(demo, ors.CallableAgent(lambda t: code), tmp_path / "r", instances=[RWID])[0]
+    assert rec["outcome"] == "wrong_value", rec["error"]
+    assert "cwd ok True True" in rec["stdout_tail"]
+    assert not (tmp_path / "r" / "work" / RWID / "_jaxor_run.py").exists()
