@@ -5,6 +5,8 @@ writes ``model.mps`` and prints ``FINAL_OBJ_VALUE``; verifying it means running 
 :mod:`jaxor.sandbox` and re-solving the written model (:func:`jaxor.verify.check_programs`).
 Also reported: the per-program sandbox overhead (namespaced run minus a plain subprocess run of the
 same trivial program, median of repeats).
+
+Context: SIRL (Chen et al., arXiv 2505.11792) verifies LLM-written solver programs by running them.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ def _overhead(repeats: int) -> tuple[float, float]:
     sb, plain = [], []
     for _ in range(repeats):
         t0 = time.perf_counter()
-        r = sandbox_run(code="pass", limits=lim)
+        r = sandbox_run(code="pass", limits=lim, keep_workdir=False)
         sb.append(time.perf_counter() - t0)
         assert r.status == "ok", r.message
         with tempfile.TemporaryDirectory() as d:

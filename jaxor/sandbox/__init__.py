@@ -18,6 +18,18 @@ with ``exec``. ``jaxor.sandbox`` runs each program in its own Linux namespaces i
 Where namespaces cannot be created, :func:`run` raises :class:`SandboxUnavailable` unless the caller
 passes ``allow_unsandboxed=True``. :class:`Pool` runs many programs in parallel and can journal
 results so that an interrupted batch resumes.
+
+As a normal user (rootless) the sandbox runs inside a user namespace that maps the caller to root
+with every capability dropped; all workers then share the caller's uid, so ``RLIMIT_NPROC`` counts
+them together. Limits are per process (address space) or per uid (processes); there is no cgroup, so
+total memory is bounded by ``memory_bytes * max_processes``.
+
+Example:
+    >>> from jaxor.sandbox import Job, Limits, Pool
+    >>> pool = Pool(workers=2, limits=Limits(wall_s=30))  # doctest: +SKIP
+    >>> res = pool.run([Job("w1", path="src/solve.py", stage="workspace_1", workdir="/tmp/run/w1",
+    ...                     solver_track="highspy")], journal="/tmp/run/journal.jsonl")  # doctest: +SKIP
+    >>> res[0].status, res[0].stdout  # doctest: +SKIP
 """
 
 from jaxor.sandbox._pool import Job as Job

@@ -3,7 +3,7 @@
 The parent (:mod:`jaxor.sandbox._run`) starts this file under ``unshare --pid --net --mount --ipc
 --uts --fork`` (as root) or ``unshare --user --map-root-user ...`` (rootless), so it is PID 1 of a
 fresh pid namespace with a private mount namespace and a network namespace holding only a down
-loopback. It reads a JSON config from stdin, then:
+loopback. It reads a config (``marshal``) from stdin, then:
 
 1. builds a new root on a small tmpfs: the Python installation and the system libraries bind-mounted
    read-only at their host paths, the program's working directory bind-mounted read-write at
@@ -14,18 +14,20 @@ loopback. It reads a JSON config from stdin, then:
 3. forks the program: (root mode) drops to the worker's own uid/gid, enters a new user namespace
    mapping only that uid, sets the rlimits and ``no_new_privs``, and ``execve``s the program;
    (rootless mode) clears the capability bounding set instead of changing uid;
-4. reaps every process until the program exits, writes a JSON report to the report fd, and exits.
+4. reaps every process until the program exits, writes a report to the report fd, and exits.
    When PID 1 exits the kernel kills everything left in the pid namespace, so grandchildren that
    escaped into their own session die with it.
+
+Context: SIRL (Chen et al., arXiv 2505.11792) verifies LLM-written solver programs by running them.
 """
 
 import ctypes
-import json
+import marshal
 import os
-import platform
 import resource
 import signal
 import sys
+import time
 
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
@@ -146,7 +148,7 @@ def build_root(cfg):
     # pivot into the new root and drop the old one.
     os.chdir(root)
     os.mkdir(".oldroot")
-    nr = _PIVOT_ROOT.get(platform.machine())
+    nr = _PIVOT_ROOT.get(os.uname().machine)
     if nr is None or _libc.syscall(ctypes.c_long(nr), b".", b".oldroot") != 0:
         raise SetupError(f"pivot_root failed: {os.strerror(ctypes.get_errno())}")
     os.chdir("/")
@@ -202,18 +204,23 @@ def _enter_program(cfg):
 
 
 def main():
-    cfg = json.loads(sys.stdin.read())
+    cfg = marshal.loads(sys.stdin.buffer.read())  # marshal, not json: keeps this process's start-up short
     report_fd = cfg["report_fd"]
 
-    def report(obj):
-        os.write(report_fd, (json.dumps(obj) + "\n").encode())
+    def report(obj):  # length-prefixed marshal records
+        data = marshal.dumps(obj)
+        os.write(report_fd, len(data).to_bytes(4, "little") + data)
 
+    try:  # the host's /proc is still mounted: its "self" is this process's pid in the host namespace
+        report({"host_pid": int(os.readlink("/proc/self")), "t_start": time.monotonic()})
+    except (OSError, ValueError):
+        pass
     try:
         build_root(cfg)
     except BaseException as e:  # noqa: BLE001
         report({"setup_error": f"{type(e).__name__}: {e}"})
         os._exit(125)
-    report({"ready": True})
+    report({"ready": True, "t": time.monotonic()})  # CLOCK_MONOTONIC is shared with the parent
     child = os.fork()
     if child == 0:
         _enter_program(cfg)

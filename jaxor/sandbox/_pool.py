@@ -4,6 +4,8 @@ Each worker thread launches one sandboxed process at a time (the threads only wa
 ``workers`` programs run in parallel; each run gets its own worker uid slot. With a journal, every
 finished result is appended (one JSON object per line, flushed and fsynced) and a rerun with the same
 journal skips the ids already there, so an interrupted batch resumes where it stopped.
+
+Context: SIRL (Chen et al., arXiv 2505.11792) verifies LLM-written solver programs by running them.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ class Job:
     limits: Limits | None = None
     solver_track: str | None = None
     env: Mapping[str, str] | None = None
+    keep_workdir: bool = True
 
 
 def read_journal(path: str | os.PathLike) -> dict[str, dict[str, Any]]:
@@ -64,7 +67,7 @@ class Pool:
     """Runs many sandboxed programs in parallel.
 
     Args:
-        workers: parallel sandboxes (default: CPU count).
+        workers: parallel sandboxes (default: the CPUs this process may use).
         limits: default :class:`Limits` for jobs that do not set their own.
         allow_unsandboxed: as in :func:`jaxor.sandbox.run`.
 
@@ -83,7 +86,7 @@ class Pool:
     def __init__(self, workers: int | None = None, *, limits: Limits | None = None,
                  allow_unsandboxed: bool = False):
         if workers is None:
-            workers = os.cpu_count() or 1
+            workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
             raise ValueError(f"workers must be a positive int; got {workers!r}")
         if limits is not None and not isinstance(limits, Limits):
@@ -101,10 +104,12 @@ class Pool:
         try:
             return run(code=job.code, path=job.path, workdir=job.workdir, stage=job.stage, args=job.args,
                        limits=job.limits or self.limits, solver_track=job.solver_track, env=job.env,
-                       allow_unsandboxed=self.allow_unsandboxed, job_id=job.id)
+                       allow_unsandboxed=self.allow_unsandboxed, job_id=job.id, keep_workdir=job.keep_workdir)
+        except ValueError as e:  # bad job (e.g. limits of the wrong type): a status, not a crash
+            return SandboxResult(status="invalid_input", message=str(e), job_id=job.id)
         except Exception as e:  # noqa: BLE001 - a batch never dies on one job
             return SandboxResult(status="infra_error", infra=True, message=f"{type(e).__name__}: {e}",
-                                 job_id=job.id, limits=(job.limits or self.limits).to_dict())
+                                 job_id=job.id, limits=self.limits.to_dict())
 
     def run(self, jobs: Sequence[Job], *, journal: str | os.PathLike | None = None,
             progress: Any = None) -> list[SandboxResult]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import importlib.util
-import json
+import marshal
 import os
 import re
 import selectors
@@ -138,6 +138,19 @@ def _slot():
     raise RuntimeError(f"all {MAX_SLOTS} sandbox slots are busy")
 
 
+def _unsafe_workdir(wd: Path) -> str | None:
+    """Why ``wd`` must not become a sandbox workdir (its tree is chowned), or None."""
+    real = os.path.realpath(wd)
+    homes = {os.path.realpath(os.path.expanduser("~")), "/root", "/home"}
+    protected = set(_python_roots()) | {os.path.realpath(p) for p in _SYSTEM_RO} | {"/etc", "/var", "/tmp"}
+    if real == "/" or real in homes or real in protected:
+        return f"refusing workdir {wd}: a system, home or temporary root directory"
+    for p in protected:
+        if p.startswith(real.rstrip("/") + "/"):
+            return f"refusing workdir {wd}: it contains {p}"
+    return None
+
+
 def _chown_tree(path: str, uid: int, gid: int) -> None:
     """chown without following symlinks (a program may leave links to host files behind)."""
     os.chown(path, uid, gid, follow_symlinks=False)
@@ -190,7 +203,7 @@ def _classify(res: SandboxResult, timed_out: bool, overflow: bool, limits: Limit
 def run(*, code: str | None = None, path: str | os.PathLike | None = None, workdir: str | os.PathLike | None = None,
         stage: str | os.PathLike | None = None, args: Sequence[str] = (), limits: Limits | None = None,
         solver_track: str | None = None, env: Mapping[str, str] | None = None, allow_unsandboxed: bool = False,
-        job_id: str | None = None, _probe: bool = False) -> SandboxResult:
+        job_id: str | None = None, keep_workdir: bool = True, _probe: bool = False) -> SandboxResult:
     """Run an untrusted Python program in a sandbox and return what happened.
 
     The program runs as ``python <entry> *args`` with its working directory at ``/sandbox`` (the
@@ -202,7 +215,9 @@ def run(*, code: str | None = None, path: str | os.PathLike | None = None, workd
         path: the entry file instead of ``code``: relative to the workdir (staged runs, e.g.
             ``"src/solution.py"``) or an absolute host file that is copied into the workdir.
         workdir: host directory the program may write (created if missing; a fresh temporary one if
-            None). Files the program writes stay there for the caller (owned by the caller again).
+            None). Its whole tree is handed to the worker uid for the run and back to the caller
+            afterwards, so files the program wrote stay there, owned by the caller. ``/``, home
+            directories and any directory holding the Python installation are refused.
         stage: a directory copied into the workdir before the run (an OR-Space workspace).
         args: command-line arguments of the program.
         limits: :class:`Limits` (defaults: 60 s wall, 4 GiB address space, ...).
@@ -212,6 +227,8 @@ def run(*, code: str | None = None, path: str | os.PathLike | None = None, workd
         allow_unsandboxed: where namespaces are unavailable, run in a plain subprocess with the
             same rlimits and timeout instead of raising (``result.sandboxed`` is then False).
         job_id: carried into the result (pool and journal key).
+        keep_workdir: with ``workdir=None``, keep the temporary directory (its path is in
+            ``result.workdir``); False removes it after the run.
 
     Returns:
         :class:`SandboxResult`; bad input gives ``status="invalid_input"``, never an exception.
@@ -255,6 +272,19 @@ def run(*, code: str | None = None, path: str | os.PathLike | None = None, workd
     own_tmp = workdir is None
     wd = Path(tempfile.mkdtemp(prefix="jaxor-sbx-")) if own_tmp else Path(workdir)
     try:
+        return _prepare_and_run(wd, own_tmp, code, path, stage, args, limits, solver_track, env, sandboxed, base)
+    finally:
+        if own_tmp and not keep_workdir:
+            shutil.rmtree(wd, ignore_errors=True)
+
+
+def _prepare_and_run(wd: Path, own_tmp: bool, code, path, stage, args, limits: Limits, solver_track, env,
+                     sandboxed: bool, base: SandboxResult) -> SandboxResult:
+    danger = None if own_tmp else _unsafe_workdir(wd)
+    if danger:
+        base.message = danger
+        return base
+    try:
         wd.mkdir(parents=True, exist_ok=True)
         if stage is not None:
             if not Path(stage).is_dir():
@@ -291,12 +321,9 @@ def run(*, code: str | None = None, path: str | os.PathLike | None = None, workd
         base.message = str(e)
         return base
     args = [str(a) for a in args]
-
     if sandboxed:
-        res = _run_namespaced(wd, entry, args, envd, limits, base)
-    else:
-        res = _run_plain(wd, entry, args, envd, limits, base)
-    return res
+        return _run_namespaced(wd, entry, args, envd, limits, base)
+    return _run_plain(wd, entry, args, envd, limits, base)
 
 
 def _collect(proc: subprocess.Popen, extra_fds: Sequence[int], limits: Limits):
@@ -344,6 +371,46 @@ def _collect(proc: subprocess.Popen, extra_fds: Sequence[int], limits: Limits):
     return bufs, extra, total, timed_out, overflow
 
 
+def _decode_reports(buf: bytes) -> list[dict]:
+    """The launcher's length-prefixed ``marshal`` records (a torn last record is dropped)."""
+    out, i = [], 0
+    while i + 4 <= len(buf):
+        n = int.from_bytes(buf[i:i + 4], "little")
+        if i + 4 + n > len(buf):
+            break
+        try:
+            rec = marshal.loads(bytes(buf[i + 4:i + 4 + n]))
+        except (EOFError, ValueError, TypeError):
+            break
+        if isinstance(rec, dict):
+            out.append(rec)
+        i += 4 + n
+    return out
+
+
+def _host_pid(report: bytes) -> int | None:
+    for rec in _decode_reports(report):
+        if isinstance(rec.get("host_pid"), int):
+            return rec["host_pid"]
+    return None
+
+
+def _stop_tree(proc: subprocess.Popen, init_pid: int | None) -> None:
+    """Kill the sandbox's pid-namespace init and wait until the namespace is empty.
+
+    The kernel kills every process of a pid namespace when its init dies, and init's exit completes
+    only once they are all gone; ``unshare`` (init's parent) exits right after reaping it. So
+    killing init, then waiting for ``unshare``, returns only when nothing of the run is left.
+    """
+    if proc.poll() is None and init_pid is not None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(init_pid, signal.SIGKILL)  # init's parent (unshare) is alive, so the pid is not reused
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=30)
+    _kill_group(proc)
+    proc.wait()
+
+
 def _kill_group(proc: subprocess.Popen) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
@@ -357,7 +424,8 @@ def _run_namespaced(wd: Path, entry: str, args: list[str], envd: dict, limits: L
     cmd = _unshare_cmd(mode) + [sys.executable, "-I", "-S", _LAUNCHER]
     os.makedirs(_NEWROOT, mode=0o755, exist_ok=True)
     t0 = time.monotonic()
-    with _slot() as uid:
+    # root: a per-slot host uid; rootless: the caller's own uid (no slot lock needed)
+    with _slot() if mode == "root" else contextlib.nullcontext(os.getuid()) as uid:
         gid = uid
         caller_uid, caller_gid = os.getuid(), os.getgid()
         if mode == "root":
@@ -379,28 +447,31 @@ def _run_namespaced(wd: Path, entry: str, args: list[str], envd: dict, limits: L
             raise SandboxUnavailable(f"could not start unshare: {e}") from e
         os.close(wfd)
         try:
-            proc.stdin.write(json.dumps(cfg).encode())
+            proc.stdin.write(marshal.dumps(cfg))
             proc.stdin.close()
         except BrokenPipeError:
             pass
+        extra = {}
         try:
             bufs, extra, total, timed_out, overflow = _collect(proc, [rfd], limits)
         finally:
-            _kill_group(proc)
-            proc.wait()
+            _stop_tree(proc, _host_pid(extra.get(rfd, b"")))
             os.close(rfd)
             proc.stdout.close()
             proc.stderr.close()
         wall = time.monotonic() - t0
         if mode == "root":
             _chown_tree(str(wd), caller_uid, caller_gid)
-    reports = [json.loads(line) for line in extra[rfd].decode(errors="replace").splitlines() if line.strip()]
+    reports = _decode_reports(extra[rfd])
     res = base
     res.sandboxed, res.uid, res.wall_s, res.output_bytes = True, uid, wall, total
     res.stdout = bufs["out"].decode(errors="replace")
     res.stderr = bufs["err"].decode(errors="replace")
     setup_err = next((r["setup_error"] for r in reports if "setup_error" in r), None)
     final = next((r for r in reports if "exit" in r), None)
+    ready = next((r for r in reports if r.get("ready") and "t" in r), None)
+    if ready is not None:
+        res.setup_s = max(0.0, float(ready["t"]) - t0)
     if setup_err is not None and not any(r.get("ready") for r in reports):
         res.status, res.infra, res.message = "infra_error", True, f"sandbox setup failed: {setup_err}"
         return res

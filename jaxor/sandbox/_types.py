@@ -1,4 +1,7 @@
-"""Limits and result records of :mod:`jaxor.sandbox`."""
+"""Limits and result records of :mod:`jaxor.sandbox`.
+
+Context: SIRL (Chen et al., arXiv 2505.11792) verifies LLM-written solver programs by running them.
+"""
 
 from __future__ import annotations
 
@@ -33,7 +36,8 @@ class Limits:
     Attributes:
         wall_s: wall-clock seconds before the whole process tree is killed.
         cpu_s: CPU seconds of the program process (``RLIMIT_CPU``; SIGXCPU then SIGKILL one second
-            later). Default: ``wall_s`` rounded up.
+            later). Default: twice ``wall_s`` (rounded up), so a solver using two threads is stopped
+            by the wall clock, not by this limit.
         memory_bytes: address space per process (``RLIMIT_AS``), default 4 GiB.
         max_processes: processes and threads of the worker uid (``RLIMIT_NPROC``).
         max_open_files: ``RLIMIT_NOFILE``.
@@ -64,7 +68,7 @@ class Limits:
     def cpu_seconds(self) -> int:
         import math
 
-        return int(math.ceil(self.cpu_s if self.cpu_s is not None else self.wall_s))
+        return int(math.ceil(self.cpu_s if self.cpu_s is not None else 2 * self.wall_s))
 
     def rlimits(self) -> dict[str, int]:
         """The rlimits handed to the launcher (names as in ``resource.RLIMIT_<NAME>``)."""
@@ -88,6 +92,8 @@ class SandboxResult:
             ``limits.max_output_bytes`` together.
         output_bytes: bytes the program printed (may exceed what was kept when ``output_limit``).
         wall_s: wall-clock seconds from launch to the end of the tree (includes sandbox setup).
+        setup_s: seconds from launch until the sandbox was built and the program about to start
+            (the namespace, mount and launcher overhead; None when unsandboxed).
         cpu_s: CPU seconds of the program and the children it waited for (None if unknown).
         max_rss_kb: peak resident set of the program (None if unknown).
         limits: the :meth:`Limits.to_dict` in force.
@@ -106,6 +112,7 @@ class SandboxResult:
     stderr: str = ""
     output_bytes: int = 0
     wall_s: float = 0.0
+    setup_s: float | None = None
     cpu_s: float | None = None
     max_rss_kb: int | None = None
     limits: dict[str, Any] = dataclasses.field(default_factory=dict)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from jaxor.sandbox import Limits
-from jaxor.verify._program import ProgramCheck, ProgramSpec, check_programs
+from jaxor.verify._program import ProgramCheck, ProgramSpec, check_programs, job_key
 from jaxor.verify._reward import extract_code
 from jaxor.verify._tolerance import (
     POLICIES,
@@ -190,14 +190,15 @@ def evaluate(data: str | os.PathLike | Sequence[BenchItem], preds: str | os.Path
         if code is None and "completion" in r:
             code = extract_code(r["completion"]) or ""
         if code is not None:
-            spec_of[it.id] = ProgramSpec(id=it.id, code=code, solver_track=solver_track)
+            spec_of[it.id] = ProgramSpec(id=job_key(it.id, code), code=code, solver_track=solver_track)
             specs.append(spec_of[it.id])
     checks: dict[str, ProgramCheck] = {}
     if specs:
         limits = limits if limits is not None else Limits(wall_s=60.0)
-        for s, c in zip(specs, check_programs(specs, workers=workers, limits=limits, journal=journal,
-                                              allow_unsandboxed=allow_unsandboxed), strict=True):
-            checks[s.id] = c
+        done = check_programs(specs, workers=workers, limits=limits, journal=journal,
+                              allow_unsandboxed=allow_unsandboxed)
+        by_spec = {s.id: c for s, c in zip(specs, done, strict=True)}
+        checks = {item_id: by_spec[s.id] for item_id, s in spec_of.items()}
     out_items, executed = [], 0
     for it in items:
         r = by_id.get(it.id)
@@ -209,6 +210,8 @@ def evaluate(data: str | os.PathLike | Sequence[BenchItem], preds: str | os.Path
             pred = c.objective if not c.hardcoded else None
             ran, status = c.executed, c.status + (" (hard-coded print)" if c.hardcoded else "")
             rec["message"] = c.message
+        elif not any(k in r for k in ("objective", "pred", "prediction", "status")):
+            pred, ran, status = None, False, "empty_prediction"
         else:
             pred = parse_number(r.get("objective", r.get("pred", r.get("prediction"))))
             st = str(r.get("status", "ok")).strip().lower()

@@ -1,9 +1,13 @@
-"""``jaxor verify eval|model|program``: a thin argparse layer over :mod:`jaxor.verify`."""
+"""``jaxor verify eval|model|program``: a thin argparse layer over :mod:`jaxor.verify`.
+
+Context: SIRL (Chen et al., arXiv 2505.11792) verifies LLM-written solver programs by running them.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 
 
 def _dump(obj, path: str | None) -> None:
@@ -51,7 +55,7 @@ def _cmd_program(args: argparse.Namespace) -> int:
 
     limits = Limits(wall_s=args.wall, memory_bytes=args.memory_mb << 20)
     try:
-        r = check_program(path=args.file, workdir=args.workdir, limits=limits, solver_track=args.track,
+        r = check_program(path=os.path.abspath(args.file), workdir=args.workdir, limits=limits, solver_track=args.track,
                           model_file=args.model_file, allow_unsandboxed=args.allow_unsandboxed)
     except SandboxUnavailable as e:
         print(f"error: {e}")

@@ -224,7 +224,8 @@ def _resolve_ambiguous(h, highspy, feats: ModelFeatures) -> tuple[str, str]:
 
 def check_model_file(path: str | os.PathLike, *, time_limit: float | None = 60.0, sanitize: bool = True,
                      resolve_ambiguous: bool = False, threads: int = 1, max_bytes: int = 256 << 20,
-                     options: dict[str, Any] | None = None, root: str | os.PathLike | None = None) -> ModelCheck:
+                     options: dict[str, Any] | None = None, root: str | os.PathLike | None = None,
+                     isolate: bool = False, isolate_timeout: float | None = None) -> ModelCheck:
     """Load an ``.lp`` or ``.mps`` file with HiGHS, solve it and report.
 
     Args:
@@ -241,6 +242,11 @@ def check_model_file(path: str | os.PathLike, *, time_limit: float | None = 60.0
         options: extra HiGHS options.
         root: if given, the file must be a regular file inside this directory (no symlinks); used for
             files written by untrusted programs.
+        isolate: load and solve in a separate worker process (reused across calls) with a wall-clock
+            limit on the whole check, so a hang or crash in HiGHS cannot harm the caller; a check
+            that overruns is killed and reported as ``status="time_limit"`` with a message.
+        isolate_timeout: that limit in seconds (default: ``time_limit`` + 30 s for loading and a
+            worker's start-up).
 
     Returns:
         :class:`ModelCheck`; a missing, unreadable or malformed file gives a status, never raises.
@@ -274,6 +280,11 @@ def check_model_file(path: str | os.PathLike, *, time_limit: float | None = 60.0
         if suffix not in (".lp", ".mps"):
             res = ModelCheck(status="error", parse_status="error",
                              message=f"unknown model format {suffix!r}; expected .lp or .mps")
+    if res is None and isolate:
+        res = _check_in_worker(p, time_limit, sanitize, resolve_ambiguous, threads, max_bytes, options,
+                               isolate_timeout)
+        res.path, res.runtime_s = str(p), time.perf_counter() - t0
+        return res
     if res is None:
         res = _load_and_solve(str(p), time_limit, threads, resolve_ambiguous, options)
         if res.parse_status == "error" and p.suffix.lower() == ".lp":
@@ -298,6 +309,24 @@ def check_model_file(path: str | os.PathLike, *, time_limit: float | None = 60.0
     res.path = str(p)
     res.runtime_s = time.perf_counter() - t0
     return res
+
+
+def _check_in_worker(p: Path, time_limit, sanitize, resolve_ambiguous, threads, max_bytes, options,
+                     timeout) -> ModelCheck:
+    from jaxor.verify._isolated import check_isolated
+
+    kw = {"time_limit": time_limit, "sanitize": sanitize, "resolve_ambiguous": resolve_ambiguous,
+          "threads": threads, "max_bytes": max_bytes, "options": options}
+    limit = float(timeout) if timeout is not None else (float(time_limit) if time_limit is not None else 60.0) + 30.0
+    d, why = check_isolated(str(p), kw, limit)
+    if d is None:
+        if why == "timeout":
+            return ModelCheck(status="time_limit", parse_status="error",
+                              message=f"loading and solving took over {limit:g} s; the checker was killed")
+        return ModelCheck(status="error", parse_status="error", message="the model checker process crashed")
+    if d.get("features") is not None:
+        d["features"] = ModelFeatures(**d["features"])
+    return ModelCheck(**{k: v for k, v in d.items() if k in {f.name for f in dataclasses.fields(ModelCheck)}})
 
 
 def check_model_text(text: str, fmt: str | None = None, **kw) -> ModelCheck:

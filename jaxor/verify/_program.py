@@ -136,6 +136,16 @@ class ProgramSpec(Job):
     model_file: str | None = None
 
 
+def job_key(key: str, code: str | None) -> str:
+    """A journal id that changes when the program does: ``<key>-<sha1(code)[:12]>``.
+
+    A resumed batch reuses a journaled result only for the same item *and* the same program."""
+    import hashlib
+
+    digest = hashlib.sha1((code or "").encode("utf-8", "replace")).hexdigest()[:12]
+    return f"{key}-{digest}"
+
+
 def _snapshot(wd: Path) -> dict[str, tuple[int, int]]:
     out = {}
     if not wd.is_dir():
@@ -167,7 +177,8 @@ def check_program(code: str | None = None, *, path: str | os.PathLike | None = N
                   workdir: str | os.PathLike | None = None, stage: str | os.PathLike | None = None,
                   args: Sequence[str] = (), limits: Limits | None = None, solver_track: str | None = "highspy",
                   model_file: str | None = None, marker: str = MARKER, resolve: bool = True,
-                  model_time_limit: float = 30.0, agreement: TolerancePolicy = AGREEMENT,
+                  model_time_limit: float = 30.0, model_max_bytes: int = 64 << 20, isolate_model: bool = True,
+                  agreement: TolerancePolicy = AGREEMENT,
                   allow_unsandboxed: bool = False, id: str | None = None) -> ProgramCheck:
     """Run a generated program in :mod:`jaxor.sandbox` and verify what it reports.
 
@@ -179,6 +190,10 @@ def check_program(code: str | None = None, *, path: str | os.PathLike | None = N
         marker: the objective line marker (``FINAL_OBJ_VALUE``).
         resolve: re-solve the written model with HiGHS and compare (the hard-coded-print check).
         model_time_limit: HiGHS time limit for that re-solve.
+        model_max_bytes: larger written model files are not parsed.
+        isolate_model: re-solve in a reusable worker process (:func:`check_model_file` with
+            ``isolate=True``): a wall-clock limit on load + solve, and a HiGHS crash on a hostile file
+            cannot harm the caller. False solves in this process (slightly faster).
         agreement: tolerance for printed vs re-solved objectives.
         allow_unsandboxed: see :func:`jaxor.sandbox.run`.
         id: carried into the result.
@@ -218,14 +233,16 @@ def check_program(code: str | None = None, *, path: str | os.PathLike | None = N
         else:
             res.message = sb.message
         if resolve:
-            _resolve_written_model(res, wd, before, model_file, model_time_limit, agreement)
+            _resolve_written_model(res, wd, before, model_file, model_time_limit, agreement, model_max_bytes,
+                                   isolate_model)
         return res
     finally:
         if tmp is not None:
             tmp.cleanup()
 
 
-def _resolve_written_model(res: ProgramCheck, wd: Path, before, model_file, time_limit, agreement) -> None:
+def _resolve_written_model(res: ProgramCheck, wd: Path, before, model_file, time_limit, agreement,
+                           max_bytes: int, isolate: bool) -> None:
     if model_file is not None:
         rel = model_file
         if not (wd / rel).exists():
@@ -236,7 +253,7 @@ def _resolve_written_model(res: ProgramCheck, wd: Path, before, model_file, time
         if not written:
             return
         rel = written[0]
-    mc = check_model_file(wd / rel, time_limit=time_limit, root=wd)
+    mc = check_model_file(wd / rel, time_limit=time_limit, root=wd, max_bytes=max_bytes, isolate=isolate)
     res.model, res.model_file = mc, rel
     if res.solution is None and mc.x is not None:
         res.solution = mc.x

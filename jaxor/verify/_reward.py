@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from jaxor.sandbox import Limits
-from jaxor.verify._program import ProgramCheck, ProgramSpec, check_programs
+from jaxor.verify._program import ProgramCheck, ProgramSpec, check_programs, job_key
 from jaxor.verify._tolerance import TolerancePolicy, get_policy, parse_reference
 
 __all__ = ["RewardBreakdown", "extract_code", "format_score", "reward", "reward_details", "sirl_reward",
@@ -200,7 +200,13 @@ def reward_details(completions: Sequence[str], references: Sequence[Any], *, sta
                    workers: int | None = None, solver_track: str | None = "highspy",
                    penalize_hardcoded: bool = True, journal: str | os.PathLike | None = None,
                    allow_unsandboxed: bool = False) -> list[RewardBreakdown]:
-    """Per-completion :class:`RewardBreakdown` s; programs run in parallel in a sandbox pool."""
+    """Per-completion :class:`RewardBreakdown` s; programs run in parallel in a sandbox pool.
+
+    A breakdown whose ``status`` is ``infra_error`` (sandbox, solver track or licence failure) says
+    nothing about the completion; a training loop should drop that sample rather than learn from it.
+    With ``journal``, results are keyed by position and program text, so a rerun of the same batch
+    resumes and a different batch never reuses them.
+    """
     if len(completions) != len(references):
         raise ValueError(f"completions ({len(completions)}) and references ({len(references)}) differ in length")
     if solutions is not None and len(solutions) != len(completions):
@@ -208,14 +214,14 @@ def reward_details(completions: Sequence[str], references: Sequence[Any], *, sta
     get_policy(policy)
     limits = limits if limits is not None else Limits(wall_s=5.0)  # SIRL's training executor uses 5 s
     codes = [extract_code(c) for c in completions]
-    specs = [ProgramSpec(id=str(i), code=code, solver_track=solver_track) for i, code in enumerate(codes)
-             if code is not None]
+    specs = [ProgramSpec(id=job_key(str(i), code), code=code, solver_track=solver_track)
+             for i, code in enumerate(codes) if code is not None]
     checks = check_programs(specs, workers=workers, limits=limits, journal=journal,
                             allow_unsandboxed=allow_unsandboxed) if specs else []
     by_id = {s.id: c for s, c in zip(specs, checks, strict=True)}
     out = []
     for i, comp in enumerate(completions):
-        out.append(sirl_reward(comp, references[i], by_id.get(str(i)), stage=stage,
+        out.append(sirl_reward(comp, references[i], by_id.get(job_key(str(i), codes[i])), stage=stage,
                                ref_solution=None if solutions is None else solutions[i], policy=policy,
                                penalize_hardcoded=penalize_hardcoded))
     return out

@@ -42,6 +42,13 @@ class Candidate:
     features: ModelFeatures | Mapping[str, Any] | None = None
     valid: bool = True  # False: the program failed; the candidate does not vote
 
+    @classmethod
+    def from_check(cls, check: Any) -> Candidate:
+        """From a :class:`jaxor.verify.ProgramCheck`: its objective (None when a hard-coded print
+        was caught), its written model's features, and ``valid`` iff the program ran."""
+        obj = None if check.hardcoded else check.objective
+        return cls(obj, check.features, valid=bool(check.executed))
+
 
 @dataclasses.dataclass
 class VoteResult:

@@ -68,3 +68,17 @@ def test_verify_evaluate_objective_rows_in_order(tmp_path):
     assert rep.accuracy == pytest.approx({"orspace": 2 / 4, "sirl": 1 / 4, "orspace@0.001": 1 / 4})
     assert rep.execution_rate == pytest.approx(3 / 4)
     assert "| orspace | 0.500 |" in rep.format()
+
+
+def test_verify_public_api_and_empty_prediction(tmp_path):
+    import jaxor.sandbox
+    import jaxor.verify
+
+    for mod in (jaxor.sandbox, jaxor.verify):
+        assert sorted(mod.__all__) == sorted(set(mod.__all__))
+        for name in mod.__all__:
+            assert getattr(mod, name) is not None, name
+    data = tmp_path / "d.jsonl"
+    data.write_text(json.dumps({"en_question": "q", "en_answer": "1"}))
+    rep = evaluate(data, [{"id": "0", "note": "model gave up"}])
+    assert rep.items[0]["status"] == "empty_prediction" and rep.execution_rate == 0.0

@@ -111,6 +111,8 @@ def scipy_solve(p: dict):
         r = milp(sign * c, constraints=[LinearConstraint(A, p["lo"], p["hi"])], integrality=np.asarray(p["integ"], int),
                  bounds=Bounds(p["l"], p["u"]))
         st = {0: "optimal", 2: "infeasible", 3: "unbounded"}.get(r.status, f"other{r.status}")
+        if r.status == 4 and "unbounded or infeasible" in r.message:
+            st = "infeasible_or_unbounded"
         return st, (sign * r.fun + p["c0"] if r.status == 0 else None)
     A_ub, b_ub, A_eq, b_eq = [], [], [], []
     for row, lo, hi in zip(A, p["lo"], p["hi"], strict=True):
@@ -169,14 +171,14 @@ def random_problem(seed: int) -> dict:
     return {"c": c, "A": A, "lo": lo, "hi": hi, "l": l, "u": u, "integ": integ, "sense": sense, "c0": c0}
 
 
-GEN_SEEDS = list(range(20))
+GEN_SEEDS = list(range(20)) + [27]  # 27: an unbounded MIP
 
 
 @pytest.mark.parametrize("seed", GEN_SEEDS)
 def test_verify_generated_models_match_scipy(seed, tmp_path):
     p = random_problem(seed)
     want_status, want_obj = scipy_solve(p)
-    assert want_status in ("optimal", "infeasible", "unbounded"), want_status
+    assert want_status in ("optimal", "infeasible", "unbounded", "infeasible_or_unbounded"), want_status
     files = {"m.lp": write_lp(p), "m.mps": write_mps(p)}
     if seed % 4 == 0:
         files["b.lp"] = write_lp(p, bracket=True)
@@ -193,6 +195,9 @@ def test_verify_generated_models_match_scipy(seed, tmp_path):
         else:
             assert r.objective is None
         assert r.sanitized == (name == "b.lp")
+        if r.status == "infeasible_or_unbounded":  # split it with a feasibility solve
+            resolved = check_model_file(tmp_path / name, resolve_ambiguous=True).status
+            assert resolved == ("unbounded" if seed % 11 == 5 else "infeasible"), resolved
         f = r.features
         assert (f.sense, f.n_vars, f.n_int) == (p["sense"], len(p["c"]), int(np.sum(p["integ"])))
         assert f.offset == pytest.approx(p["c0"])
@@ -262,7 +267,7 @@ def test_verify_hand_made_models(case, tmp_path):
 def test_verify_model_counts_at_least_40():
     n_gen = sum(2 + (2 if s % 4 == 0 else 0) for s in GEN_SEEDS)
     kinds = {scipy_solve(random_problem(s))[0] for s in GEN_SEEDS}
-    assert kinds == {"optimal", "infeasible", "unbounded"}
+    assert kinds == {"optimal", "infeasible", "unbounded", "infeasible_or_unbounded"}
     assert any(random_problem(s)["integ"].any() for s in GEN_SEEDS)
     assert n_gen + len(HAND) >= 40
 
@@ -308,3 +313,16 @@ def test_verify_netlib_models(name, data):
     assert (r.parse_status, r.status) == ("ok", "optimal"), r.message
     assert r.objective == pytest.approx(NETLIB[name], rel=1e-9)
     assert r.features.sense == "min" and r.features.n_int == 0
+
+
+def test_verify_model_check_isolated_worker(data):
+    path = data("netlib/afiro.mps")
+    a = check_model_file(path, isolate=True)
+    b = check_model_file(path)
+    assert (a.status, a.objective, a.features) == (b.status, b.objective, b.features)
+    slow = check_model_file(data("netlib/adlittle.mps"), isolate=True, isolate_timeout=1e-4)
+    assert slow.status == "time_limit" and "killed" in slow.message
+    again = check_model_file(path, isolate=True)  # a fresh worker replaces the killed one
+    assert again.objective == b.objective
+    bad = check_model_text("max\n obj: 3 x +\nend\n", isolate=True)
+    assert bad.parse_status == "error" and "expected" in bad.message

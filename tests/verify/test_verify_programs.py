@@ -81,6 +81,17 @@ def test_verify_program_checks(checks):
     assert bad.model.parse_status == "error" and bad.hardcoded is None and "not verifiable" in bad.message
 
 
+def test_verify_vote_over_program_checks(checks):
+    from jaxor.verify import Candidate, iesc_vote
+
+    c, _ = checks
+    cands = [Candidate.from_check(c[k]) for k in ("honest", "honest_lp", "hardcoded", "crash", "sci")]
+    assert [x.valid for x in cands] == [True, True, True, False, True]
+    assert cands[2].objective is None and cands[0].features.sense == "max"
+    v = iesc_vote(cands)
+    assert v.answer == 32.0 and v.scores[0][2] == 2
+
+
 def test_verify_program_batch_resumes_from_journal(checks):
     c, journal = checks
     lines = journal.read_text().splitlines()
@@ -119,7 +130,7 @@ def test_verify_batched_reward_end_to_end():
         reward(comps, refs[:2])
 
 
-def test_verify_evaluate_and_cli(tmp_path, checks):
+def test_verify_evaluate_and_cli(tmp_path, checks, monkeypatch):
     data = tmp_path / "bench.jsonl"
     rows = [{"en_question": "q0", "en_answer": "100"}, {"en_question": "q1", "en_answer": 2.0},
             {"en_question": "q2", "en_answer": "No Best Solution"}, {"en_question": "q3", "en_answer": "abc"},
@@ -158,7 +169,8 @@ def test_verify_evaluate_and_cli(tmp_path, checks):
     prog.write_text("print('FINAL_OBJ_VALUE: 4.5e2')\n")
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        rc = jaxor_main(["--no-cache", "verify", "program", str(prog), "--wall", "10", "--json",
+        monkeypatch.chdir(tmp_path)  # a path relative to the caller's directory
+        rc = jaxor_main(["--no-cache", "verify", "program", "p.py", "--wall", "10", "--json",
                          str(tmp_path / "p.json")])
     assert rc == 0 and "objective: 450.0" in out.getvalue()
     assert json.loads((tmp_path / "p.json").read_text())["objective"] == 450.0

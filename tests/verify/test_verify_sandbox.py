@@ -103,11 +103,10 @@ def hostile(tmp_path_factory, outside, listener):
     base = tmp_path_factory.mktemp("hostile")
     jobs = [Job(name, code=code, workdir=str(base / name), args=(TOKEN,), limits=lim)
             for name, (code, lim) in programs.items()]
-    t0 = time.monotonic()
     results = Pool(workers=4).run(jobs)
-    wall = time.monotonic() - t0
+    left_at_return = _procs_with(TOKEN)  # the pool returns only once every namespace is empty
     time.sleep(2.0)  # longer than the escaped grandchild's timer
-    return {j.id: r for j, r in zip(jobs, results, strict=True)}, base, wall
+    return {j.id: r for j, r in zip(jobs, results, strict=True)}, base, left_at_return
 
 
 def test_sandbox_hostile_statuses(hostile):
@@ -126,8 +125,8 @@ def test_sandbox_hostile_statuses(hostile):
 
 
 def test_sandbox_nothing_left_running(hostile):
-    res, base, _ = hostile
-    assert _procs_with(TOKEN) == []
+    res, base, left_at_return = hostile
+    assert left_at_return == [] and _procs_with(TOKEN) == []
     assert not (base / "escaped_grandchild" / "escaped.txt").exists()
     assert "main exits" in res["escaped_grandchild"].stdout
 
@@ -206,7 +205,9 @@ def test_sandbox_staged_dir_track_and_bad_input(tmp_path):
     bad = [run(code=""), run(code="  \n"), run(path=tmp_path / "missing.py"), run(code="1", path="x.py"),
            run(path="../escape.py", workdir=wd), run(code="print(1)", solver_track="nosuch"),
            run(code="print(1)", stage=tmp_path / "nostage")]
-    assert [b.status for b in bad] == ["invalid_input"] * 7
+    bad += [run(code="print(1)", workdir="/"), run(code="print(1)", workdir="/work"),
+            run(code="print(1)", workdir=os.path.expanduser("~"))]
+    assert [b.status for b in bad] == ["invalid_input"] * 10
     assert all(b.message for b in bad)
     missing_track = [t for t in ("gurobipy", "coptpy") if not sandbox.solver_track_available(t)]
     for t in missing_track:
@@ -221,9 +222,11 @@ def test_sandbox_licence_error_is_infrastructure(tmp_path):
            "raise GurobiError('No Gurobi license found (user root, host sandbox)')\n")
     banner = "print('Restricted license - for non-production use only - expires 2027-11-24')\nprint('FINAL_OBJ_VALUE: 3')\n"
     modelbug = "raise ValueError('constraint has the wrong sign')\n"
-    jobs = [Job("lic", code=lic), Job("banner", code=banner), Job("bug", code=modelbug)]
-    rs = Pool(workers=3, limits=Limits(wall_s=10)).run(jobs)
-    assert [(r.status, r.infra) for r in rs] == [("infra_error", True), ("ok", False), ("error", False)]
+    jobs = [Job("lic", code=lic), Job("banner", code=banner), Job("bug", code=modelbug),
+            Job("bad_limits", code="print(1)", limits="5 seconds"), Job("empty", code="")]
+    rs = Pool(workers=3, limits=Limits(wall_s=5)).run(jobs)
+    assert [(r.status, r.infra) for r in rs] == [("infra_error", True), ("ok", False), ("error", False),
+                                                 ("invalid_input", False), ("invalid_input", False)]
     assert "licen" in rs[0].message
 
 
