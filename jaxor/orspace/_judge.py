@@ -16,7 +16,7 @@ from pathlib import Path
 
 from jaxor.orspace._explain import Judgment, parse_judgment
 
-__all__ = ["DEFAULT_JUDGE_PROMPT", "LLMJudge"]
+__all__ = ["DEFAULT_JUDGE_PROMPT", "LLMJudge", "workspace_evidence"]
 
 DEFAULT_JUDGE_PROMPT = (
     "You are a strict rubric judge for operations-research explanations. Judge every checklist criterion "
@@ -29,6 +29,24 @@ _REPLY_FORMAT = (
     '"grounding": <0-20>, "answer_quality": <0-10>, "hallucination_penalty": <0-20>}.')
 
 
+def workspace_evidence(dataset_root: str | Path, max_chars: int = 20_000):
+    """``evidence(workspace_id) -> str``: the Explain workspace's solver records (``solver_records/*``) and
+    execution logs (``logs/*``), each as a ``=== path ===`` block, truncated to ``max_chars`` in all."""
+    from jaxor.orspace._dataset import Dataset
+
+    ds = Dataset(dataset_root)
+
+    def evidence(wid: str) -> str:
+        if wid not in ds:
+            return ""
+        root = ds[wid].path
+        files = sorted(p for p in root.rglob("*") if p.is_file() and p.parent.name in ("solver_records", "logs"))
+        text = "\n\n".join(f"=== {p.relative_to(root).as_posix()} ===\n{p.read_text(errors='replace')}" for p in files)
+        return text[:max_chars]
+
+    return evidence
+
+
 class LLMJudge:
     """``judge(rubric, answer, exact_results) -> Judgment`` through an OpenAI-compatible client.
 
@@ -38,7 +56,8 @@ class LLMJudge:
         system_prompt: the judge's system prompt; default: the dataset's ``judge_prompt.md`` when
             ``dataset_root`` is given, else :data:`DEFAULT_JUDGE_PROMPT`.
         max_attempts: tries per answer when a reply cannot be parsed or lacks a semantic judgment.
-        evidence: ``evidence(workspace_id) -> str`` with verified workspace / solver facts (optional).
+        evidence: ``evidence(workspace_id) -> str`` with verified workspace / solver facts; default with
+            ``dataset_root``: :func:`workspace_evidence` (the workspace's solver records and logs).
         client: an ``openai.OpenAI``-like client (tests).
     """
 
@@ -54,6 +73,8 @@ class LLMJudge:
         self.system_prompt = (system_prompt or DEFAULT_JUDGE_PROMPT) + "\n\n" + _REPLY_FORMAT
         self.model, self.base_url, self.api_key_env = model, base_url, api_key_env
         self.temperature, self.max_tokens, self.max_attempts = temperature, max_tokens, max_attempts
+        if evidence is None and dataset_root is not None:
+            evidence = workspace_evidence(dataset_root)
         self.request_timeout_s, self.evidence, self._client = request_timeout_s, evidence, client
         self.prompt_tokens = self.completion_tokens = 0
 

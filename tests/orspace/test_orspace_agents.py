@@ -122,9 +122,11 @@ def test_orspace_llm_explain_answer(demo, tmp_path):
                    "answer_quality": 5, "hallucination_penalty": 0}
     with CannedServer([{"content": answer}, {"content": json.dumps(judge_reply)}]) as srv:
         rec = ors.run_benchmark(demo, ors.LLMAgent("m", base_url=srv.base_url), tmp_path / "run", instances=[wid],
-                                judge=ors.LLMJudge("judge", base_url=srv.base_url))[0]
+                                judge=ors.LLMJudge("judge", base_url=srv.base_url, dataset_root=demo.root))[0]
     prompt = srv.requests[0]["messages"][0]["content"]
     assert demo[wid].question in prompt and "=== revised/solver_records/" in prompt
+    judge_msg = srv.requests[1]["messages"][1]["content"]       # the judge sees checklist and solver evidence
+    assert "instruction_for_judge" in judge_msg and "revised/solver_records/" in judge_msg
     assert "checklist" not in prompt.lower() and answer not in prompt
     n = rec["exact_total"] + 2
     assert rec["score"] == pytest.approx(35 * (rec["exact_total"] + 1) / n + 35)
