@@ -102,7 +102,8 @@ def classify_run(returncode: int | None, stdout: str, *, timed_out: bool = False
     if obj is None:
         return ScoreResult("no_objective", "NoObjective", None, False, "no finite FINAL_OBJ_VALUE line")
     if ref is None:
-        return ScoreResult("wrong_value", "Optimal", obj, False, "no reference objective")
+        # a participant-only copy (no evaluation/): the prediction is kept for external scoring
+        return ScoreResult("infrastructure_error", "Optimal", obj, False, "no reference objective to score against")
     ok = _passes(policy, obj, ref, tol)
     return ScoreResult("pass" if ok else "wrong_value", "Optimal", obj, ok,
                        f"objective {obj:.10g} vs reference {ref:.10g}")

@@ -81,3 +81,15 @@ def test_orspace_run_benchmark_bad_inputs(tmp_path):
         ors.run_benchmark(demo, ors.NullAgent(), tmp_path / "c", instances=["or_space_001_build"], resume=False)
     with pytest.raises(ValueError, match="Workspace_OR"):
         ors.Dataset(tmp_path)
+
+
+def test_orspace_participant_only_copy(tmp_path):
+    import shutil
+
+    demo = ors.Dataset(ors.demo_root())
+    shutil.copytree(demo.root / "Workspace_OR", tmp_path / "Workspace_OR")   # no evaluation/ folder
+    ds = ors.Dataset(tmp_path)
+    assert len(ds) == len(demo) and ds["or_space_001_build"].reference_objective is None
+    code = "print('Status: Optimal')\nprint('FINAL_OBJ_VALUE: 5')\n"
+    rec = ors.run_benchmark(ds, ors.CallableAgent(lambda t: code), tmp_path / "r", instances=["or_space_001_build"])[0]
+    assert rec["status"] == "Optimal" and rec["objective"] == 5.0 and rec["outcome"] == "infrastructure_error"
