@@ -19,6 +19,7 @@ setup(
     package_dir={"jaxor.kernels": "kernels", "jaxor.experiments": "experiments"},
     # Data that ships: Netlib MPS files, Azure LLM traces (CC-BY-4.0), jaxor's own demo workspaces,
     # kernel READMEs. LIBSVM copies and the OR-Space sample are never copied into jaxor/.
-    package_data={"": ["*.mps", "*.csv", "*.json", "*.jsonl", "*.md", "*.txt", "*.lp", "*.py.txt"]},
+    package_data={"": ["*.mps", "*.csv", "*.json", "*.jsonl", "*.md", "*.txt", "*.lp", "*.py.txt", "*.tex", "*.log",
+                      ".gitkeep"]},
     include_package_data=False,
 )
