@@ -108,14 +108,16 @@ def build_root(cfg):
     root = cfg["newroot"]
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=4m,mode=755")
+    # The private /tmp goes first: a Python installation that lives under /tmp (a CI virtual environment)
+    # is then bound on top of it instead of being hidden by it.
+    os.makedirs(root + "/tmp", exist_ok=True)
+    _mount("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={cfg['tmp_bytes']},mode=1777")
     done = set()
     for p in cfg["ro_paths"]:
         _mirror(root, p, done)
     work = root + cfg["inner_workdir"]
     os.makedirs(work, exist_ok=True)
     _bind(cfg["workdir"], work, readonly=False, extra=MS_NOSUID | MS_NODEV)
-    os.makedirs(root + "/tmp", exist_ok=True)
-    _mount("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={cfg['tmp_bytes']},mode=1777")
     os.makedirs(root + "/dev", exist_ok=True)
     _mount("tmpfs", root + "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "size=64k,mode=755")
     for node in ("null", "zero", "full", "random", "urandom"):
