@@ -348,6 +348,12 @@ def minimize(
       ``L`` is re-estimated as the mean observed curvature :math:`||g^+ - g||/||x^+ - x||`, AdaGrad's
       ``G`` is reset, the denominator becomes :math:`||g||^2 + (L^2/4)||x - x_{prev}||^2`, and an Armijo
       lookahead along :math:`-P g^+` runs whenever :math:`||g^+|| > 2||g||`.
+      These are the reference code's settings (``algorithms/osgm.py`` of udellgroup/osgm-best-hypergrad,
+      branch ``new-osgm-exp``) unchanged: ``P`` starts at 0 and is clipped to ``[0, 1e5/L]``, ``beta`` starts at
+      0.95 and is clipped to ``[0, 0.9995]``, the L probes are random unit directions scaled by 1e-4. jaxor's
+      departures: the null-step test is strict (``f(x+) < f(x)``, as the issue asks; the reference accepts ties),
+      and ``f`` at a trial point comes with its gradient from one ``value_and_grad`` (the reference evaluates
+      ``f`` separately, so its function counts are higher; gradient counts are the same).
     * ``"hdm"`` (paper B, HDM-HB): the same without lookahead, :math:`\eta_P = 10/L` (floor
       :math:`10^{-2}/L`), :math:`P \le 10^{10}/L`.
     * ``"osgm-h"``: hypergradient feedback, diagonal ``P``, no momentum, constant :math:`\eta_P = 1/L`.
@@ -368,7 +374,9 @@ def minimize(
         lipschitz: a known smoothness constant ``L`` (skips the 3 probes); None estimates it.
         key: PRNG key of the probes (default ``PRNGKey(0)``).
         options: overrides. Numeric (traced): ``eta`` (absolute learner step on ``P``), ``eta_beta``,
-            ``p_max``, ``beta_init``, ``decay`` (0.8), ``eps`` (1e-12), ``eta_scale`` (eta = eta_scale/L),
+            ``p_max``, ``beta_init``, ``decay`` (0.8), ``eps`` (1e-12, added to ``||g||^2`` before the switch;
+            an absolute scale, so learning fades once ``||g|| << 1e-6``; 0 keeps it scale-free),
+            ``eta_scale`` (eta = eta_scale/L),
             ``eta_switch_scale``, ``floor_scale``, ``p_max_scale``. Static: ``feedback``, ``diagonal``,
             ``momentum``, ``learner`` ("adagrad" | "ogd"), ``safeguard``, ``eta_decay``, ``switch``,
             ``lookahead``, ``decay_every``.

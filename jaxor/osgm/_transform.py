@@ -167,7 +167,9 @@ def scale_by_osgm(
         beta_max: upper clip of ``beta`` (0.9995).
         p_init: initial ``P`` (0, as in every reference implementation: the first trial repeats ``x0``).
         p_max: upper clip of ``P`` (None: no upper clip).
-        eps: added to ``||g||^2`` in the feedback's denominator.
+        eps: added to ``||g||^2`` in the hypergradient denominator (the reference code's 1e-12). It is an
+            absolute scale: once ``||g||^2`` falls well below ``eps`` the feedback, and so the learning of ``P``,
+            fades; pass 0 to keep learning at any gradient scale (the feedback itself is scale-free).
         safeguard: the null-step test. None (default) uses it exactly when ``value`` is passed: stochastic
             training compares ``f`` across minibatches, which is meaningless, so pass ``value`` only for
             full-batch (deterministic) objectives. True requires ``value``; False never tests.
