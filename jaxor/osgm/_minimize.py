@@ -381,6 +381,11 @@ def minimize(
             ``momentum``, ``learner`` ("adagrad" | "ogd"), ``safeguard``, ``eta_decay``, ``switch``,
             ``lookahead``, ``decay_every``.
 
+    .. warning::
+        The null-step test compares function values, so in float32 it stalls (every trial rejected, status
+        ``MAX_GRAD_EVALS``) once the decrease per step falls below ``f``'s rounding, about ``1e-7 |f|``; for tight
+        tolerances use float64 (``with jaxor.float64():`` and a float64 ``x0``).
+
     Returns:
         A :class:`MinimizeResult`: ``x`` (like ``x0``), ``fun``, ``grad_norm`` (inf-norm), ``nit``, ``nfev``,
         ``ngev``, ``nhev``, ``n_null``, ``success``, ``status`` (:class:`Status`), the learned ``p`` (flat) and
