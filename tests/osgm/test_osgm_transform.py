@@ -92,10 +92,10 @@ def test_first_trial_repeats_x0_and_is_a_null_step():
     opt = scale_by_osgm(0.1)
     x = jnp.asarray([1.0, 2.0])
     f = lambda x: jnp.sum(x ** 2)
-    s = opt.init(x)
-    u, s = opt.update(jax.grad(f)(x), s, x, value=f(x))
+    update = jax.jit(lambda s: opt.update(jax.grad(f)(x), s, x, value=f(x)))
+    u, s = update(opt.init(x))
     np.testing.assert_array_equal(u, 0.0)  # P0 = 0: the first trial is x0 itself
-    u, s = opt.update(jax.grad(f)(x), s, x, value=f(x))
+    u, s = update(s)
     assert int(s.n_null) == 1  # f(x+) = f(x) is not a decrease (strict test)
     assert np.all(np.asarray(s.p) > 0)
 
@@ -106,19 +106,20 @@ def test_nonfinite_gradient_is_skipped(momentum):
     f = lambda x: jnp.sum(x ** 2)
     x = jnp.asarray([1.0, -1.0, 2.0])
     s = opt.init(x)
+    update = jax.jit(lambda g, s, x: opt.update(g, s, x, value=f(x)))
     for _ in range(5):
-        u, s = opt.update(jax.grad(f)(x), s, x, value=f(x))
+        u, s = update(jax.grad(f)(x), s, x)
         x = optax.apply_updates(x, u)
     p_before, anchor = np.asarray(s.p), np.asarray(s.x)
     bad = jnp.asarray([jnp.nan, 1.0, jnp.inf])
-    u, s2 = opt.update(bad, s, x, value=f(x))
+    u, s2 = update(bad, s, x)
     assert int(s2.n_nonfinite) == 1 and int(s2.n_null) == int(s.n_null)
     assert all(bool(jnp.all(jnp.isfinite(leaf))) for leaf in jax.tree.leaves(s2))
     np.testing.assert_array_equal(s2.x, anchor)
     np.testing.assert_allclose(s2.p, 0.5 * p_before)
     # the next trial restarts from the anchor without momentum, with the shrunk P
     np.testing.assert_allclose(x + u, anchor - 0.5 * p_before * np.asarray(s.g), rtol=1e-6)
-    u, s3 = opt.update(jax.grad(f)(x + u), s2, x + u, value=f(x + u))
+    u, s3 = update(jax.grad(f)(x + u), s2, x + u)
     assert int(s3.n_nonfinite) == 1 and bool(jnp.all(jnp.isfinite(u)))
 
 
