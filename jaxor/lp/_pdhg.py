@@ -424,20 +424,40 @@ def _finish(lp: LP, P: _Scaled, opts: PDHG, st: _State) -> Solution:
         warm_start=WarmStart(x, y, st.eta, st.omega))
 
 
-def _solve_impl(lp: LP, opts: PDHG, max_iters, warm):
+def _start(lp: LP, opts: PDHG, warm):
+    """Scale and initialise: ``(scaled problem, state)``; the state is evaluated by the first round."""
     P = rescale(lp, opts)
-    K = _consts(lp, opts)
-    st = _init(lp, P, opts, warm)
-    ev = functools.partial(_evaluate, lp, P, opts, K, max_iters)
-    st = ev(st)
+    return P, _init(lp, P, opts, warm)
 
-    def body(st):
+
+def _advance(lp: LP, P: _Scaled, opts: PDHG, max_iters, st: _State, rounds=None, first: bool = False) -> _State:
+    """Run rounds of ``eval_every`` iterations plus an evaluation until the status is final, or ``rounds``.
+
+    With ``first`` the first round takes no iterations (it only evaluates the starting point), so one
+    copy of the evaluation code serves both uses (it is the bulk of the compiled program).
+    """
+    ev = functools.partial(_evaluate, lp, P, opts, _consts(lp, opts), max_iters)
+
+    def body(carry):
+        st, r = carry
         n = jnp.minimum(opts.eval_every, max_iters - st.k)
+        if first:
+            n = jnp.where(r == 0, 0, n)
         st = lax.fori_loop(0, n, lambda _, s: _step(P, opts, s), st)
-        return ev(st)
+        return ev(st), r + 1
 
-    st = lax.while_loop(lambda s: s.status == RUNNING, body, st)
-    return _finish(lp, P, opts, st)
+    def cond(carry):
+        st, r = carry
+        go = (st.status == RUNNING) | (r == 0) if first else st.status == RUNNING
+        return go if rounds is None else go & (r < rounds)
+
+    st, _ = lax.while_loop(cond, body, (st, jnp.zeros((), jnp.int32)))
+    return st
+
+
+def _solve_impl(lp: LP, opts: PDHG, max_iters, warm):
+    P, st = _start(lp, opts, warm)
+    return _finish(lp, P, opts, _advance(lp, P, opts, max_iters, st, first=True))
 
 
 @functools.partial(jax.jit, static_argnames=("options",))
