@@ -28,28 +28,27 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxor.lp._pdhg import PDHG, _advance, _finish, _start, rescale
+from jaxor.lp._pdhg import PDHG, _advance, _finish, _start, check_args, rescale
 from jaxor.lp._problem import LP
 from jaxor.lp._solution import RUNNING, Solution
 
 __all__ = ["solve_batch"]
 
 
-@functools.partial(jax.jit, static_argnames=("opts", "rounds"))
-def _start_batch(lps, opts, mi, warm, rounds):
-    def one(lp, mi, warm):
-        P, st = _start(lp, opts, warm)
-        return _advance(lp, P, opts, mi, st, rounds + 1, first=True)
-
-    return jax.vmap(one)(lps, mi, warm)
+@functools.partial(jax.jit, static_argnames=("opts",))
+def _start_batch(lps, opts, warm):
+    return jax.vmap(lambda lp, warm: _start(lp, opts, warm)[1])(lps, warm)
 
 
 # The scaled problem is recomputed in every call rather than carried: a few passes over A, and XLA
 # then picks the scaled matrix's memory layout for the products (a jit argument's layout is fixed,
 # which measured about 4x slower per iteration on CPU).
 @functools.partial(jax.jit, static_argnames=("opts", "rounds"))
-def _advance_batch(lps, opts, mi, st, rounds):
-    return jax.vmap(lambda lp, mi, st: _advance(lp, rescale(lp, opts), opts, mi, st, rounds))(lps, mi, st)
+def _advance_batch(lps, opts, mi, st, rounds, first):
+    def one(lp, mi, st):
+        return _advance(lp, rescale(lp, opts), opts, mi, st, rounds, first)
+
+    return jax.vmap(one)(lps, mi, st)
 
 
 @functools.partial(jax.jit, static_argnames=("opts",))
@@ -96,6 +95,7 @@ def solve_batch(lps: LP, options: PDHG | None = None, *, max_iters=None, warm_st
     """
     if not isinstance(lps, LP):
         raise ValueError(f"lps must be a batched jaxor.lp.LP; got {type(lps).__name__}")
+    opts, _ = check_args(lps, options, max_iters)
     if lps.c.ndim != 2:
         raise ValueError(f"lps must carry a leading batch axis (c of shape [B, n]); got c.shape={lps.c.shape}")
     if any(isinstance(v, jax.core.Tracer) for v in jax.tree.leaves(lps)):
@@ -103,10 +103,10 @@ def solve_batch(lps: LP, options: PDHG | None = None, *, max_iters=None, warm_st
                          "use jax.vmap(jaxor.lp.solve) there")
     if rounds < 1:
         raise ValueError(f"rounds must be >= 1; got {rounds}")
-    opts = PDHG() if options is None else options
     B = lps.c.shape[0]
     mi = jnp.broadcast_to(jnp.asarray(opts.max_iters if max_iters is None else max_iters, jnp.int32), (B,))
-    st = _start_batch(lps, opts, mi, warm_start, rounds)
+    st = _start_batch(lps, opts, warm_start)
+    st = _advance_batch(lps, opts, mi, st, rounds, jnp.asarray(True))
     while True:
         running = np.flatnonzero(np.asarray(st.status) == RUNNING)
         if running.size == 0:
@@ -114,7 +114,7 @@ def solve_batch(lps: LP, options: PDHG | None = None, *, max_iters=None, warm_st
         size = _bucket(running.size, B, min_bucket)
         idx = np.concatenate([running, np.full(size - running.size, running[0])]).astype(np.int32)
         sub = _gather((lps, mi, st), jnp.asarray(idx))
-        new = _advance_batch(sub[0], opts, sub[1], sub[2], rounds)
+        new = _advance_batch(sub[0], opts, sub[1], sub[2], rounds, jnp.asarray(False))
         k = running.size
         st = _scatter(st, jax.tree.map(lambda v, k=k: v[:k], new), jnp.asarray(idx[:k]))
     return _finish_batch(lps, opts, st)

@@ -37,20 +37,10 @@ import functools
 import jax
 import jax.numpy as jnp
 
-from jaxor.lp._pdhg import PDHG, _solve_impl
+from jaxor.lp._pdhg import PDHG, _solve_impl, check_args
 from jaxor.lp._problem import LP
 
 __all__ = ["optimal_value", "solve_x"]
-
-
-def _prep(lp, options, max_iters):
-    if not isinstance(lp, LP):
-        raise ValueError(f"lp must be a jaxor.lp.LP; got {type(lp).__name__}")
-    options = PDHG() if options is None else options
-    if not isinstance(options, PDHG):
-        raise ValueError(f"options must be a jaxor.lp.PDHG; got {type(options).__name__}")
-    mi = options.max_iters if max_iters is None else max_iters
-    return options, jnp.asarray(mi, jnp.int32)
 
 
 def optimal_value(lp: LP, options: PDHG | None = None, *, max_iters=None, warm_start=None):
@@ -77,7 +67,7 @@ def optimal_value(lp: LP, options: PDHG | None = None, *, max_iters=None, warm_s
         >>> round(float(jax.grad(f)(jnp.array([1.0]))[0]), 3)   # the row's dual
         1.0
     """
-    options, mi = _prep(lp, options, max_iters)
+    options, mi = check_args(lp, options, max_iters)
     return _value(options, lp, mi, warm_start)
 
 
@@ -120,7 +110,7 @@ def solve_x(lp: LP, options: PDHG | None = None, *, smoothing: float = 1e-2, act
     Raises:
         ValueError: for ``smoothing <= 0`` or a matrix-free operator.
     """
-    options, mi = _prep(lp, options, max_iters)
+    options, mi = check_args(lp, options, max_iters)
     if not smoothing > 0:
         raise ValueError(f"smoothing must be > 0; got {smoothing}")
     if lp.A.abs_max() is None:

@@ -11,7 +11,7 @@ from jax.experimental import sparse as jsparse
 from lp_helpers import VSOLVE, batch_of, feasible_lp
 
 import jaxor
-from jaxor.lp import LP, PDHG, MatrixFree, highs, solve, stack
+from jaxor.lp import LP, PDHG, MatrixFree, highs, solve, solve_batch, stack
 from jaxor.lp._solution import HIGHS_EQUIVALENT
 
 TIGHT = PDHG(eps_abs=1e-9, eps_rel=1e-9)
@@ -135,6 +135,18 @@ def test_warm_start_cuts_iterations(classified64, x64):
     np.testing.assert_allclose(np.asarray(warm.objective)[feas], np.asarray(cold.objective)[feas], rtol=1e-7)
     # At eps 1e-9 a 1e-3 head start saves about a third of the work (the bench checks the 2x at eps 1e-4).
     assert np.mean(np.asarray(warm.iterations)[feas]) * 1.4 <= np.mean(np.asarray(cold.iterations)[feas])
+
+
+def test_solve_batch_compaction_equals_vmap(classified64, x64):
+    """Host-side compaction (buckets 18 then 16) gives the vmapped solve's statuses, iterates and counts."""
+    raw, lps, ref = classified64
+    comp = solve_batch(lps, TIGHT, max_iters=50_000, rounds=4, min_bucket=16)
+    np.testing.assert_array_equal(np.asarray(comp.status), ref.status)
+    np.testing.assert_array_equal(np.asarray(comp.iterations), ref.iterations)
+    feas = np.arange(len(KINDS)) < 8  # (rays of divergent iterates amplify batch-size rounding differences)
+    np.testing.assert_allclose(np.asarray(comp.x)[feas], ref.x[feas], rtol=1e-8, atol=1e-10)
+    with pytest.raises(ValueError, match="lps"):
+        jax.jit(lambda p: solve_batch(p).x)(lps)
 
 
 @pytest.mark.parametrize("bad, match", [
