@@ -13,6 +13,7 @@ import time
 import numpy as np
 
 import jaxor
+import jaxor.data
 from jaxor.registry import Claim, Result, register
 
 # Published Netlib optima (netlib.org/lp/data/readme), also in jaxor/data/netlib/SOURCES.md.
