@@ -1,6 +1,15 @@
 """Linear programming: a batched, jittable, differentiable restarted-PDHG solver and the HiGHS bridge.
 
-``jaxor.lp.highs`` is the only module in jaxor that calls highspy.
+* :class:`LP` — ``min c.x + c0 s.t. lo <= A x <= hi, l <= x <= u`` as a validated pytree; ``A`` dense,
+  sparse (BCOO / SciPy) or :class:`MatrixFree`; ``col_mask`` / ``row_mask`` keep a growing LP's shape.
+* :func:`solve` — restarted average PDHG in the PDLP style (arXiv:2106.04756), pure, under
+  ``jit`` / ``vmap``, float32 or float64, traced ``max_iters``, :class:`WarmStart`; returns a
+  :class:`Solution` with a status and HiGHS-convention duals.
+* :func:`solve_batch` — the throughput path for batches: host-side compaction so finished LPs stop
+  paying for the slowest (design notes in ``jaxor/lp/_batch.py``).
+* :func:`optimal_value` (exact envelope-theorem gradients) and :func:`solve_x` (smoothed minimiser).
+* :func:`linprog` / :func:`from_linprog` (SciPy-style), :func:`from_file` (MPS / LP files).
+* ``jaxor.lp.highs`` — the only module in jaxor that calls highspy (LP, MIP, files, features).
 """
 
 from jaxor.lp import highs as highs

@@ -59,14 +59,15 @@ def test_value_gradient_matches_finite_differences(problem, x64):
 
     v, grads = jax.value_and_grad(value, argnums=tuple(range(6)))(*jargs)
     assert abs(float(v) - ref.objective) <= 1e-8 * max(1, abs(ref.objective))
-    rng = np.random.default_rng(0)
     lo, hi = args[2], args[3]
+    assert np.any(lo == hi)  # the problem has equality rows; their bounds move together below
     for k in range(6):
-        entries = [i for i in np.ndindex(np.shape(args[k])) if np.isfinite(args[k][i])]
-        for idx in [entries[j] for j in rng.choice(len(entries), size=min(6, len(entries)), replace=False)]:
+        for idx in np.ndindex(np.shape(args[k])):
+            if not np.isfinite(args[k][idx]):
+                continue
             g = float(grads[k][idx])
             if k in (2, 3) and lo[idx] == hi[idx]:
-                g = float(grads[2][idx] + grads[3][idx])
+                g = float(grads[2][idx] + grads[3][idx])  # d/db of the common right-hand side
             assert abs(g - _fd(args, k, idx)) <= 1e-6, (k, idx)
     # closed forms: dv/dc = x*, dv/dlo = max(y, 0)
     np.testing.assert_allclose(grads[0], ref.x, atol=1e-7)
