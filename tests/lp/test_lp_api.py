@@ -41,3 +41,17 @@ def test_cli_solves_netlib_with_both_backends(capsys, data):
     assert abs(out["pdhg"]["objective"] - out["highs"]["objective"]) <= 1e-6 * abs(out["highs"]["objective"])
     assert out["pdhg"]["rows"] == 27 and out["pdhg"]["columns"] == 32
     assert cli.main(["--no-cache", "lp", "solve", "/nonexistent.mps"]) == 2
+
+
+@pytest.mark.slow  # an 8-device subprocess and its compile: outside the LP line of the default budget
+def test_batched_solve_shards_over_devices(multi_device):
+    """A vmapped solve through jaxor.batch.sharded on 8 CPU devices equals the one-device run (11 LPs: padded)."""
+    out = multi_device.call("lp/_lp_sharding.py:sharded_solve_matches", 11)
+    assert out["devices"] == 8 and out["status"] == [0] * 11
+    rng = np.random.default_rng(0)
+    A = rng.uniform(0, 1, (11, 6, 10)).astype(np.float32)
+    c = rng.uniform(0, 1, (11, 10)).astype(np.float32)
+    b = (A.sum(2) * 0.3).astype(np.float32)
+    for i in range(11):
+        ref = highs.solve(-c[i], A[i], None, b[i], 0.0, 1.0).objective
+        assert abs(out["objective"][i] - ref) <= 1e-3 * max(1, abs(ref))
