@@ -64,20 +64,22 @@ def test_certificates_are_rays(classified64):
 
 
 def test_float32_batch_traced_cap_and_no_recompile():
-    raw, lps = batch_of(["feasible"] * 8, 1, jnp.float32)
+    kinds32 = ["feasible"] * 8 + ["infeasible"] * 4 + ["unbounded"] * 4
+    raw, lps = batch_of(kinds32, 1, jnp.float32)
     opts = PDHG(eps_abs=1e-6, eps_rel=1e-6)
-    short = VSOLVE(lps, opts, jnp.int32(64))
-    assert np.all(np.asarray(short.iterations) <= 64) and np.all(np.asarray(short.status) == 3)
+    short = VSOLVE(lps, opts, jnp.int32(32))
+    assert np.all(np.asarray(short.iterations) <= 32) and np.all(np.asarray(short.status)[:8] == 3)
+    assert np.all(np.isin(np.asarray(short.status)[8:12], [1, 3])) and np.all(np.isin(np.asarray(short.status)[12:], [2, 3]))
     sols = VSOLVE(lps, opts, jnp.int32(20_000))  # a new cap is a value, not a new program
-    assert VSOLVE._cache_size() >= 1
     n_compiled = VSOLVE._cache_size()
     VSOLVE(lps, opts, jnp.int32(30_000))
     assert VSOLVE._cache_size() == n_compiled
     assert sols.x.dtype == jnp.float32
     for i, r in enumerate(raw):
-        ref = highs.solve(*r)
-        assert int(sols.status[i]) == 0
-        assert abs(float(sols.objective[i]) - ref.objective) <= 1e-3 * max(1.0, abs(ref.objective))
+        ref = highs.solve(*r, resolve_ambiguous=True)
+        assert HIGHS_EQUIVALENT[jaxor.lp.status_name(sols.status[i])] == ref.status
+        if ref.status == "optimal":
+            assert abs(float(sols.objective[i]) - ref.objective) <= 1e-3 * max(1.0, abs(ref.objective))
 
 
 def test_dual_signs_match_highs_two_variables(x64):
