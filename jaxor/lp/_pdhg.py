@@ -30,7 +30,9 @@ of cuPDLP (Lu, Yang, arXiv:2311.12180):
    implicit); (2) infeasibility certificates additionally require the certificate's objective to
    exceed ``infeasibility_obj_tol * ||ray||_inf * scale`` so rounding noise on a converged feasible
    problem is never read as a ray; (3) options are static (changing one recompiles), except
-   ``max_iters`` and the warm start, which are traced.
+   ``max_iters`` and the warm start, which are traced; (4) by default (``retry="next"``) a rejected
+   adaptive step is retried by the next pass of the iteration loop instead of PDLP's inner loop
+   (same accepted steps, no nested ``while_loop``; ``retry="inner"`` restores PDLP's form).
 """
 
 from __future__ import annotations
