@@ -120,24 +120,22 @@ def _init(lane: _Lane, n_slots: int) -> _Carry:
         arrival_time=jnp.full((n + 1,), jnp.nan, f))
 
 
-def _epoch(lane: _Lane, c: _Carry, *, max_batch: int, window: int):
-    """One decision epoch (steps 1-6 of :mod:`jaxor.serving.naive`). Returns ``(carry, record)``."""
+def _pre(lane: _Lane, c: _Carry, *, window: int) -> dict:
+    """Steps 1-2 of an epoch (completions, arrivals into the pool) and the overflow test of step 3."""
     n = lane.arrival.shape[0]
-    m_cap = lane.memory
-    c0, c1, c2, c3 = lane.tm[0], lane.tm[1], lane.tm[2], lane.tm[3]
-    f32 = jnp.float32
     t, clock = c.t, c.clock
     req, st, start, est = c.slot_req, c.slot_state, c.slot_start, c.slot_est
+    active = ~c.finished  # finished lanes keep their state; their scatters go to the padding entry n
 
     # Arrival clock: arrivals are epochs; write the clock at the first request arriving now.
     q_left = jnp.searchsorted(lane.arrival, t, side="left")
     hit = (q_left < n) & (lane.arrival[jnp.minimum(q_left, n - 1)] == t)
-    arrival_time = c.arrival_time.at[jnp.where(hit, q_left, n)].set(clock)
+    arrival_time = c.arrival_time.at[jnp.where(hit & active, q_left, n)].set(clock)
 
     # 1. completions
     o = lane.output[req]
     comp = (st == RUNNING) & (start + o == t)
-    cidx = jnp.where(comp, req, n)
+    cidx = jnp.where(comp & active, req, n)
     completion = c.completion.at[cidx].set(t)
     completion_time = c.completion_time.at[cidx].set(clock)
     st = jnp.where(comp, EMPTY, st)
@@ -157,22 +155,46 @@ def _epoch(lane: _Lane, c: _Carry, *, max_batch: int, window: int):
     start = jnp.where(take, -1, start)
     nxt = c.nxt + can
 
-    # 3. overflow -> evict in order of the current estimate until memory fits
     s = lane.prompt[req]
     run = st == RUNNING
     held = jnp.where(run, s + t - start, 0)
-    used = jnp.sum(held)
-    cur = jnp.maximum(est, t - start + 1)
+    return dict(req=req, st=st, start=start, est=est, nxt=nxt, n_arrived=n_arrived, arrival_time=arrival_time,
+                completion=completion, completion_time=completion_time, held=held,
+                cur=jnp.maximum(est, t - start + 1), overflow=jnp.sum(held) > lane.memory)
+
+
+def _evict_mask(lane: _Lane, m: dict):
+    """Step 3: ``[S]`` bool, the running requests to evict (current-estimate order) so that memory fits."""
+    run = m["st"] == RUNNING
     sign = 1 - 2 * lane.pol.evict_largest
-    k1 = jnp.where(run, cur * sign, _BIG)
+    slots = jnp.arange(run.shape[0], dtype=jnp.int32)
+    # A sort of a few dozen entries is slow in XLA; an [S, S] "goes before" matrix is fast.
+    key = jnp.where(run, m["cur"] * sign, _BIG)
+    first = (key[None, :] < key[:, None]) | ((key[None, :] == key[:, None]) & (
+        (-m["req"][None, :] < -m["req"][:, None]) | ((m["req"][None, :] == m["req"][:, None])
+                                                     & (slots[None, :] < slots[:, None]))))
+    before = jnp.sum(jnp.where(first, m["held"][None, :], 0), axis=1)
+    return (before < jnp.sum(m["held"]) - lane.memory) & run
+
+
+def _post(lane: _Lane, c: _Carry, m: dict, evict, *, max_batch: int, window: int):
+    """Steps 3 (apply evictions) to 6 (admission, next epoch, clock). Returns ``(carry, record)``."""
+    n = lane.arrival.shape[0]
+    m_cap = lane.memory
+    c0, c1, c2, c3 = lane.tm[0], lane.tm[1], lane.tm[2], lane.tm[3]
+    f32 = jnp.float32
+    t, clock = c.t, c.clock
+    active = ~c.finished
+    req, st, start, est, nxt, n_arrived = m["req"], m["st"], m["start"], m["est"], m["nxt"], m["n_arrived"]
+    arrival_time, completion, completion_time = m["arrival_time"], m["completion"], m["completion_time"]
+    s = lane.prompt[req]
+    cur = m["cur"]
     slots = jnp.arange(st.shape[0], dtype=jnp.int32)
-    _, _, held_sorted, slot_sorted = jax.lax.sort((k1, -req, held, slots), num_keys=2)
-    before = jnp.cumsum(held_sorted) - held_sorted
-    evict_sorted = (before < used - m_cap) & run[slot_sorted]
-    evict = jnp.zeros_like(run).at[slot_sorted].set(evict_sorted)
+
+    # 3. apply the evictions
     est = jnp.where(evict, cur, est)
     st = jnp.where(evict, WAITING, st)
-    eidx = jnp.where(evict, req, n)
+    eidx = jnp.where(evict & active, req, n)
     restarts = c.restarts.at[eidx].add(1)
     start_req = c.start.at[eidx].set(-1)
     start = jnp.where(evict, -1, start)
@@ -180,7 +202,7 @@ def _epoch(lane: _Lane, c: _Carry, *, max_batch: int, window: int):
 
     # 4. requests whose planned footprint can never fit
     rej = (st == WAITING) & (s + est - 1 > m_cap)
-    rejected = c.rejected.at[jnp.where(rej, req, n)].set(True)
+    rejected = c.rejected.at[jnp.where(rej & active, req, n)].set(True)
     st = jnp.where(rej, EMPTY, st)
     req = jnp.where(rej, n, req)
     s = lane.prompt[req]
@@ -189,9 +211,14 @@ def _epoch(lane: _Lane, c: _Carry, *, max_batch: int, window: int):
     wait = st == WAITING
     run = st == RUNNING
     key = priority_key(lane.pol, req, est, lane.prio[req])
-    _, _, cand = jax.lax.sort((jnp.where(wait, key, _BIG), req, slots), num_keys=2)
-    cand = cand[:window]
-    cvalid = wait[cand]
+    # Candidate order (key, request index) via an [S, S] "goes before" matrix; waiting requests are
+    # distinct, so their ranks are 0..n_wait-1 and only those positions are used.
+    kw = jnp.where(wait, key, _BIG)
+    first = (kw[None, :] < kw[:, None]) | ((kw[None, :] == kw[:, None]) & (req[None, :] < req[:, None]))
+    rank = jnp.where(wait, jnp.sum(first & wait[None, :], axis=1), st.shape[0])
+    cvalid = jnp.arange(window) < jnp.sum(wait)
+    # positions past the waiting requests point to slot 0 for gathers and are dropped in the scatter below
+    cand = jnp.zeros_like(slots).at[rank].set(slots, mode="drop")[:window]
     end = jnp.where(run, start + jnp.maximum(est, t - start + 1), t + est)
     pts = jnp.where(run | wait, end - 1, t)  # [S] check rounds
     live = run[None, :] & (end[None, :] > pts[:, None])
@@ -201,11 +228,12 @@ def _epoch(lane: _Lane, c: _Carry, *, max_batch: int, window: int):
     fits = jnp.all(r_mem[None, :] + jnp.cumsum(contrib, axis=0) <= m_cap, axis=1)  # [C]
     n_run = jnp.sum(run)
     feasible = fits & cvalid & (n_run + jnp.arange(1, window + 1) <= max_batch)
-    m = choose_prefix(lane.pol, feasible, est[cand])
-    admit = jnp.zeros_like(run).at[cand].set(jnp.arange(window) < m)
+    n_admit = choose_prefix(lane.pol, feasible, est[cand])
+    admit = jnp.zeros_like(run).at[jnp.where(cvalid, cand, st.shape[0])].set(jnp.arange(window) < n_admit,
+                                                                            mode="drop")
     st = jnp.where(admit, RUNNING, st)
     start = jnp.where(admit, t, start)
-    aidx = jnp.where(admit, req, n)
+    aidx = jnp.where(admit & active, req, n)
     start_req = start_req.at[aidx].set(t)
     prefill = jnp.sum(jnp.where(admit, s, 0))
     run = st == RUNNING
@@ -230,7 +258,8 @@ def _epoch(lane: _Lane, c: _Carry, *, max_batch: int, window: int):
                  epochs=c.epochs + 1, slot_req=req, slot_state=st, slot_start=start, slot_est=est,
                  completion=completion, start=start_req, restarts=restarts, rejected=rejected,
                  completion_time=completion_time, first_token_time=first_token_time, arrival_time=arrival_time)
-    new = jax.tree_util.tree_map(lambda a, b: jnp.where(c.finished, a, b), c, new)
+    small = ("t", "clock", "nxt", "finished", "evictions", "epochs", "slot_req", "slot_state", "slot_start", "slot_est")
+    new = new._replace(**{f: jnp.where(active, getattr(new, f), getattr(c, f)) for f in small})
     queue = (n_arrived - nxt) + jnp.sum(st == WAITING)
     rec = {"t": t, "clock": clock, "kv": kv, "batch": bsz, "queue": queue, "valid": ~c.finished}
     return new, rec
@@ -238,14 +267,21 @@ def _epoch(lane: _Lane, c: _Carry, *, max_batch: int, window: int):
 
 @functools.lru_cache(maxsize=32)
 def _chunk_fn(max_batch: int, window: int, chunk: int, record: bool, shard: bool):
-    def one(lane: _Lane, carry: _Carry):
+    post = jax.vmap(functools.partial(_post, max_batch=max_batch, window=window))
+
+    def fn(lane: _Lane, carry: _Carry):
+        """Batched over lanes (axis 0). Evictions are rare, so their [S, S] work runs under a batch-wide
+        ``lax.cond`` (a per-lane cond would evaluate both branches under ``vmap``)."""
         def body(cr, _):
-            new, rec = _epoch(lane, cr, max_batch=max_batch, window=window)
+            m = jax.vmap(functools.partial(_pre, window=window))(lane, cr)
+            evict = jax.lax.cond(jnp.any(m["overflow"] & ~cr.finished), lambda: jax.vmap(_evict_mask)(lane, m),
+                                 lambda: jnp.zeros_like(m["st"], dtype=bool))
+            new, rec = post(lane, cr, m, evict)
             return new, (rec if record else None)
 
-        return jax.lax.scan(body, carry, None, length=chunk)
+        carry, recs = jax.lax.scan(body, carry, None, length=chunk)
+        return carry, jax.tree_util.tree_map(lambda x: jnp.moveaxis(x, 0, 1), recs)  # lanes first
 
-    fn = jax.vmap(one)
     return _batch.sharded(fn) if shard else jax.jit(fn)
 
 

@@ -102,11 +102,12 @@ def simulate_reference(trace: Trace, pol: Policy, *, memory: int, max_batch: int
             return (est[i], i)
         return (prio[i], i)
 
+    seen = 0  # requests whose arrival round has been reached
     while True:
         epochs += 1
-        for i in range(n):
-            if arrival[i] == t:
-                arrival_time[i] = clock
+        while seen < n and arrival[seen] <= t:
+            arrival_time[seen] = clock  # every arrival round is an epoch, so arrival[seen] == t here
+            seen += 1
         # 1. completions
         for i in list(pool):
             if state[i] == "running" and start[i] + o[i] == t:
@@ -179,10 +180,9 @@ def simulate_reference(trace: Trace, pol: Policy, *, memory: int, max_batch: int
         for i in candidates[:take]:
             first_token_time[i] = clock + first_round
         # 6. next epoch: next arrival, next completion, or next overflow of the running batch
-        later = [a for a in arrival if a > t]
         events = []
-        if later:
-            events.append(later[0])
+        if seen < n:
+            events.append(arrival[seen])  # the first arrival after t
         if running:
             next_done = min(start[i] + o[i] for i in running)
             events.append(next_done)
