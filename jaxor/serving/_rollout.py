@@ -170,10 +170,11 @@ def _evict_mask(lane: _Lane, m: dict):
     slots = jnp.arange(run.shape[0], dtype=jnp.int32)
     # A sort of a few dozen entries is slow in XLA; an [S, S] "goes before" matrix is fast.
     key = jnp.where(run, m["cur"] * sign, _BIG)
-    first = (key[None, :] < key[:, None]) | ((key[None, :] == key[:, None]) & (
-        (-m["req"][None, :] < -m["req"][:, None]) | ((m["req"][None, :] == m["req"][:, None])
-                                                     & (slots[None, :] < slots[:, None]))))
-    before = jnp.sum(jnp.where(first, m["held"][None, :], 0), axis=1)
+    r = m["req"]
+    # [j, i]: j goes before i (reductions run over the leading axis, which XLA vectorises best)
+    first = (key[:, None] < key[None, :]) | ((key[:, None] == key[None, :]) & (
+        (r[:, None] > r[None, :]) | ((r[:, None] == r[None, :]) & (slots[:, None] < slots[None, :]))))
+    before = jnp.sum(jnp.where(first, m["held"][:, None], 0), axis=0)
     return (before < jnp.sum(m["held"]) - lane.memory) & run
 
 
@@ -214,18 +215,18 @@ def _post(lane: _Lane, c: _Carry, m: dict, evict, *, max_batch: int, window: int
     # Candidate order (key, request index) via an [S, S] "goes before" matrix; waiting requests are
     # distinct, so their ranks are 0..n_wait-1 and only those positions are used.
     kw = jnp.where(wait, key, _BIG)
-    first = (kw[None, :] < kw[:, None]) | ((kw[None, :] == kw[:, None]) & (req[None, :] < req[:, None]))
-    rank = jnp.where(wait, jnp.sum(first & wait[None, :], axis=1), st.shape[0])
+    first = (kw[:, None] < kw[None, :]) | ((kw[:, None] == kw[None, :]) & (req[:, None] < req[None, :]))  # [j, i]
+    rank = jnp.where(wait, jnp.sum(first & wait[:, None], axis=0), st.shape[0])
     cvalid = jnp.arange(window) < jnp.sum(wait)
     # positions past the waiting requests point to slot 0 for gathers and are dropped in the scatter below
     cand = jnp.zeros_like(slots).at[rank].set(slots, mode="drop")[:window]
     end = jnp.where(run, start + jnp.maximum(est, t - start + 1), t + est)
     pts = jnp.where(run | wait, end - 1, t)  # [S] check rounds
-    live = run[None, :] & (end[None, :] > pts[:, None])
-    r_mem = jnp.sum(jnp.where(live, s[None, :] + pts[:, None] - start[None, :], 0), axis=1)  # [S]
+    live = run[:, None] & (end[:, None] > pts[None, :])  # [slot j, point p]
+    r_mem = jnp.sum(jnp.where(live, s[:, None] + pts[None, :] - start[:, None], 0), axis=0)  # [S] points
     cs, ce = s[cand], end[cand]
-    contrib = jnp.where(cvalid[:, None] & (pts[None, :] < ce[:, None]), cs[:, None] + pts[None, :] - t, 0)
-    fits = jnp.all(r_mem[None, :] + jnp.cumsum(contrib, axis=0) <= m_cap, axis=1)  # [C]
+    contrib = jnp.where(cvalid[None, :] & (pts[:, None] < ce[None, :]), cs[None, :] + pts[:, None] - t, 0)  # [P, C]
+    fits = jnp.all(r_mem[:, None] + jnp.cumsum(contrib, axis=1) <= m_cap, axis=0)  # [C]
     n_run = jnp.sum(run)
     feasible = fits & cvalid & (n_run + jnp.arange(1, window + 1) <= max_batch)
     n_admit = choose_prefix(lane.pol, feasible, est[cand])
