@@ -279,7 +279,7 @@ def synthetic(seed, n: int, *, prompt=(16, 128), output=(1, 64), rate: float | N
     return from_arrays(a, s, o)
 
 
-def with_intervals(trace: Trace, seed, alpha: float) -> Trace:
+def with_intervals(trace: Trace, seed, alpha: float, *, memory: int | None = None) -> Trace:
     """Attach interval predictions of quality ``alpha = lower / upper`` around the true lengths.
 
     For each request draw ``z ~ U(0, 1)`` and set ``upper = ceil(o / alpha**z)`` and
@@ -291,6 +291,8 @@ def with_intervals(trace: Trace, seed, alpha: float) -> Trace:
         trace: a single trace.
         seed: int or JAX PRNG key.
         alpha: prediction quality in ``(0, 1]``; 1 is exact.
+        memory: if given, clip ``upper`` to ``memory - prompt + 1`` (no longer request can fit, so the
+            clipped bound is still valid for every request that fits).
     """
     if not (0 < alpha <= 1):
         raise ValueError(f"alpha must be in (0, 1]; got {alpha}")
@@ -299,6 +301,8 @@ def with_intervals(trace: Trace, seed, alpha: float) -> Trace:
     z = rng.uniform(0.0, 1.0, o.shape)
     upper = np.ceil(o / alpha ** z - 1e-9)
     lower = np.maximum(1.0, np.floor(o * alpha ** (1.0 - z) + 1e-9))
+    if memory is not None:
+        upper = np.minimum(upper, memory - np.asarray(trace.prompt, np.float64) + 1)
     upper = np.maximum(upper, o)
     lower = np.minimum(lower, o)
     pred = np.clip(np.round(np.sqrt(lower * upper)), 1, None)
