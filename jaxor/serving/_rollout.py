@@ -76,10 +76,7 @@ class Rollout(NamedTuple):
 
 class _Lane(NamedTuple):
     arrival: jax.Array  # [N] (sorted)
-    prompt: jax.Array  # [N+1] (last entry: padding for empty slots)
-    output: jax.Array
-    est0: jax.Array
-    prio: jax.Array
+    table: jax.Array  # [N+1, 4] rows (prompt, output, initial estimate, prio); row N pads empty slots
     pol: Policy
     memory: jax.Array
     tm: jax.Array  # [4]
@@ -96,6 +93,9 @@ class _Carry(NamedTuple):
     slot_state: jax.Array
     slot_start: jax.Array
     slot_est: jax.Array
+    slot_s: jax.Array  # prompt, output and priority of the slot's request (gathered once, on entry)
+    slot_o: jax.Array
+    slot_prio: jax.Array
     completion: jax.Array  # [N+1]
     start: jax.Array
     restarts: jax.Array
@@ -114,6 +114,8 @@ def _init(lane: _Lane, n_slots: int) -> _Carry:
         evictions=jnp.int32(0), epochs=jnp.int32(0),
         slot_req=jnp.full((n_slots,), n, jnp.int32), slot_state=jnp.zeros((n_slots,), jnp.int32),
         slot_start=jnp.full((n_slots,), -1, jnp.int32), slot_est=jnp.ones((n_slots,), jnp.int32),
+        slot_s=jnp.zeros((n_slots,), jnp.int32), slot_o=jnp.ones((n_slots,), jnp.int32),
+        slot_prio=jnp.zeros((n_slots,), jnp.int32),
         completion=jnp.full((n + 1,), -1, jnp.int32), start=jnp.full((n + 1,), -1, jnp.int32),
         restarts=jnp.zeros((n + 1,), jnp.int32), rejected=jnp.zeros((n + 1,), bool),
         completion_time=jnp.full((n + 1,), jnp.nan, f), first_token_time=jnp.full((n + 1,), jnp.nan, f),
@@ -133,8 +135,7 @@ def _pre(lane: _Lane, c: _Carry, *, window: int) -> dict:
     arrival_time = c.arrival_time.at[jnp.where(hit & active, q_left, n)].set(clock)
 
     # 1. completions
-    o = lane.output[req]
-    comp = (st == RUNNING) & (start + o == t)
+    comp = (st == RUNNING) & (start + c.slot_o == t)
     cidx = jnp.where(comp & active, req, n)
     completion = c.completion.at[cidx].set(t)
     completion_time = c.completion_time.at[cidx].set(clock)
@@ -151,14 +152,17 @@ def _pre(lane: _Lane, c: _Carry, *, window: int) -> dict:
     new_req = jnp.minimum(c.nxt + rank, n)
     req = jnp.where(take, new_req, req)
     st = jnp.where(take, WAITING, st)
-    est = jnp.where(take, lane.est0[new_req], est)
+    row = lane.table[new_req]  # [S, 4]: one gather for the entering requests
+    est = jnp.where(take, row[:, 2], est)
+    s = jnp.where(take, row[:, 0], c.slot_s)
+    o = jnp.where(take, row[:, 1], c.slot_o)
+    prio = jnp.where(take, row[:, 3], c.slot_prio)
     start = jnp.where(take, -1, start)
     nxt = c.nxt + can
 
-    s = lane.prompt[req]
     run = st == RUNNING
     held = jnp.where(run, s + t - start, 0)
-    return dict(req=req, st=st, start=start, est=est, nxt=nxt, n_arrived=n_arrived, arrival_time=arrival_time,
+    return dict(req=req, st=st, start=start, est=est, s=s, o=o, prio=prio, nxt=nxt, n_arrived=n_arrived, arrival_time=arrival_time,
                 completion=completion, completion_time=completion_time, held=held,
                 cur=jnp.maximum(est, t - start + 1), overflow=jnp.sum(held) > lane.memory)
 
@@ -188,7 +192,7 @@ def _post(lane: _Lane, c: _Carry, m: dict, evict, *, max_batch: int, window: int
     active = ~c.finished
     req, st, start, est, nxt, n_arrived = m["req"], m["st"], m["start"], m["est"], m["nxt"], m["n_arrived"]
     arrival_time, completion, completion_time = m["arrival_time"], m["completion"], m["completion_time"]
-    s = lane.prompt[req]
+    s, o, prio = m["s"], m["o"], m["prio"]
     cur = m["cur"]
     slots = jnp.arange(st.shape[0], dtype=jnp.int32)
 
@@ -206,12 +210,11 @@ def _post(lane: _Lane, c: _Carry, m: dict, evict, *, max_batch: int, window: int
     rejected = c.rejected.at[jnp.where(rej & active, req, n)].set(True)
     st = jnp.where(rej, EMPTY, st)
     req = jnp.where(rej, n, req)
-    s = lane.prompt[req]
 
     # 5. admission: candidates in (key, index) order, longest feasible prefix or Sorted-F prefix
     wait = st == WAITING
     run = st == RUNNING
-    key = priority_key(lane.pol, req, est, lane.prio[req])
+    key = priority_key(lane.pol, req, est, prio)
     # Candidate order (key, request index) via an [S, S] "goes before" matrix; waiting requests are
     # distinct, so their ranks are 0..n_wait-1 and only those positions are used.
     kw = jnp.where(wait, key, _BIG)
@@ -244,7 +247,6 @@ def _post(lane: _Lane, c: _Carry, m: dict, evict, *, max_batch: int, window: int
     first_token_time = c.first_token_time.at[aidx].set(clock + d_first)
 
     # 6. next epoch
-    o = lane.output[req]
     next_done = jnp.min(jnp.where(run, start + o, _BIG))
     next_arr = jnp.where(n_arrived < n, lane.arrival[jnp.minimum(n_arrived, n - 1)], _BIG)
     over = jnp.where(bsz > 0, t + (m_cap - kv) // jnp.maximum(bsz, 1) + 1, _BIG)
@@ -256,10 +258,12 @@ def _post(lane: _Lane, c: _Carry, m: dict, evict, *, max_batch: int, window: int
     clock_next = clock + (k * c0 + c1 * prefill.astype(f32) + c2 * (k * kv.astype(f32) + bf * k * (k - 1) / 2)
                           + c3 * bf * k)
     new = _Carry(t=jnp.where(fin, t, t_next), clock=clock_next, nxt=nxt, finished=fin, evictions=evictions,
-                 epochs=c.epochs + 1, slot_req=req, slot_state=st, slot_start=start, slot_est=est,
+                 epochs=c.epochs + 1, slot_req=req, slot_state=st, slot_start=start, slot_est=est, slot_s=s,
+                 slot_o=o, slot_prio=prio,
                  completion=completion, start=start_req, restarts=restarts, rejected=rejected,
                  completion_time=completion_time, first_token_time=first_token_time, arrival_time=arrival_time)
-    small = ("t", "clock", "nxt", "finished", "evictions", "epochs", "slot_req", "slot_state", "slot_start", "slot_est")
+    small = ("t", "clock", "nxt", "finished", "evictions", "epochs", "slot_req", "slot_state", "slot_start", "slot_est",
+             "slot_s", "slot_o", "slot_prio")
     new = new._replace(**{f: jnp.where(active, getattr(new, f), getattr(c, f)) for f in small})
     queue = (n_arrived - nxt) + jnp.sum(st == WAITING)
     rec = {"t": t, "clock": clock, "kv": kv, "batch": bsz, "queue": queue, "valid": ~c.finished}
@@ -365,9 +369,9 @@ def simulate(traces: Trace, policies, *, memory: int, max_batch: int = 32, windo
     est0 = jax.vmap(initial_estimate)(pol_l, jnp.asarray(pad(tb.output, 1)[lanes_t]),
                                       jnp.asarray(pad(tb.upper, 1)[lanes_t]), jnp.asarray(pad(tb.lower, 1)[lanes_t]),
                                       jnp.asarray(pad(tb.pred, 1)[lanes_t]))
-    lane = _Lane(arrival=jnp.asarray(tb.arrival[lanes_t]), prompt=jnp.asarray(pad(tb.prompt, 0)[lanes_t]),
-                 output=jnp.asarray(pad(tb.output, 1)[lanes_t]), est0=est0,
-                 prio=jnp.asarray(pad(tb.prio, 0)[lanes_t]), pol=pol_l,
+    table = jnp.stack([jnp.asarray(pad(tb.prompt, 0)[lanes_t]), jnp.asarray(pad(tb.output, 1)[lanes_t]), est0,
+                       jnp.asarray(pad(tb.prio, 0)[lanes_t])], axis=-1)
+    lane = _Lane(arrival=jnp.asarray(tb.arrival[lanes_t]), table=table, pol=pol_l,
                  memory=jnp.full((nl,), int(memory), jnp.int32), tm=jnp.asarray(np.tile(tm, (nl, 1))))
     carry = _init_fn(max_batch + window)(lane)
     limit = 64 * n + 1024 if max_epochs is None else int(max_epochs)
