@@ -200,7 +200,9 @@ def ip_optimum(trace: Trace, memory: int, *, time_limit: float | None = 60.0) ->
     x = np.round(res.x)
     start = np.full(trace.n, -1, np.int64)
     start[ci[x > 0.5]] = cp[x > 0.5]
-    return float(res.objective), start, res.status
+    # the exact integer cost of the rounded solution (HiGHS's float objective can be off by ~1e-11)
+    exact = schedule_cost(trace, start, memory)
+    return (exact if np.isfinite(exact) else float(res.objective)), start, res.status
 
 
 def _area_lp(trace: Trace, memory: int, ratio: float, ub: float):

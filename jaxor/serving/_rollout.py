@@ -318,6 +318,9 @@ def simulate(traces: Trace, policies, *, memory: int, max_batch: int = 32, windo
              record: bool = False, progress=None, shard: bool = True) -> Rollout:
     """Roll out every trace under every policy (``T x P`` lanes in one jitted, sharded call per chunk).
 
+    The rollout is deterministic; seeds enter through the traces (random windows, synthetic workloads,
+    interval predictions are all seeded), so "traces x policies x seeds" is ``T = traces x seeds``.
+
     Args:
         traces: a :class:`~jaxor.serving.Trace` ``[N]`` or stacked ``[T, N]`` (see ``stack``).
         policies: a :class:`~jaxor.serving.Policy`, a stacked ``[P]`` policy, or a list of policies.
