@@ -14,8 +14,8 @@ def test_single_prints_table_and_writes_plots(tmp_path, capsys):
 
 
 def test_single_reports_bad_arguments(tmp_path, capsys):
-    assert main(["serve-sim", "single", "--policy", "lifo", "--out", str(tmp_path)]) == 2
+    assert main(["--no-cache", "serve-sim", "single", "--policy", "lifo", "--out", str(tmp_path)]) == 2
     assert "policy" in capsys.readouterr().out
-    assert main(["serve-sim", "single", "--trace", "azure-code", "--memory", "100", "--n", "50",
+    assert main(["--no-cache", "serve-sim", "single", "--trace", "azure-code", "--memory", "100", "--n", "50",
                  "--out", str(tmp_path)]) == 2
     assert "prompt" in capsys.readouterr().out
