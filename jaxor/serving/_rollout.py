@@ -284,6 +284,19 @@ def _chunk_fn(max_batch: int, window: int, chunk: int, record: bool, shard: bool
             new, rec = post(lane, cr, m, evict)
             return new, (rec if record else None)
 
+        if not record:
+            # without per-epoch records, stop as soon as every lane has finished (a scan would run the
+            # whole chunk, masked, after the last lane is done)
+            def more(state):
+                i, cr = state
+                return (i < chunk) & ~jnp.all(cr.finished)
+
+            def step(state):
+                i, cr = state
+                return i + 1, body(cr, None)[0]
+
+            _, carry = jax.lax.while_loop(more, step, (jnp.int32(0), carry))
+            return carry, None
         carry, recs = jax.lax.scan(body, carry, None, length=chunk)
         return carry, jax.tree_util.tree_map(lambda x: jnp.moveaxis(x, 0, 1), recs)  # lanes first
 
@@ -331,7 +344,8 @@ def simulate(traces: Trace, policies, *, memory: int, max_batch: int = 32, windo
         time_model: round durations (default :func:`~jaxor.serving.unit`).
         max_epochs: stop after this many epochs (default ``64 N + 1024``; the loop stops as soon as every
             lane has finished); lanes not done by then have ``finished == False``.
-        chunk: epochs per jitted scan call (progress is reported per chunk); capped at ``max_epochs``.
+        chunk: epochs per jitted call (progress is reported per chunk); capped at ``max_epochs``. Without
+            ``record`` a call also returns as soon as every lane has finished.
         record: also return per-epoch records (KV memory, batch size, queue length, clock).
         progress: optional :class:`jaxor.progress.Progress`, advanced by ``chunk`` per call.
         shard: shard the lanes over local devices with :func:`jaxor.batch.sharded`.
