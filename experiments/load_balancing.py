@@ -15,8 +15,14 @@ import numpy as np
 
 from jaxor.registry import Claim, Result, register
 from jaxor.serving import with_intervals
-from jaxor.serving.dp import compare_bfio, scale_to_utilisation
-from jaxor.serving.dp._study import grid_study, load_trace, plot_study, rows_table
+from jaxor.serving.dp import (
+    compare_bfio,
+    grid_study,
+    load_trace,
+    plot_study,
+    rows_table,
+    scale_to_utilisation,
+)
 
 
 def _gain(rows, g, b, key="idle_fraction_load"):

@@ -16,6 +16,13 @@ from jaxor.serving.dp._model import dp_time_model as dp_time_model
 from jaxor.serving.dp._model import load_only_time_model as load_only_time_model
 from jaxor.serving.dp._rollout import DPRollout as DPRollout
 from jaxor.serving.dp._rollout import simulate_dp as simulate_dp
+from jaxor.serving.dp._study import grid_study as grid_study
+from jaxor.serving.dp._study import load_trace as load_trace
+from jaxor.serving.dp._study import plot_study as plot_study
+from jaxor.serving.dp._study import rows_table as rows_table
 
-__all__ = ["POLICY_IDS", "DPConfig", "DPRollout", "bfio_exact_assignment", "compare_bfio", "dp_time_model",
-           "lanes", "load_only_time_model", "scale_to_utilisation", "simulate_dp", "summarize_dp"]
+__all__ = [
+    "POLICY_IDS", "DPConfig", "DPRollout", "bfio_exact_assignment", "compare_bfio", "dp_time_model", "grid_study",
+    "lanes", "load_only_time_model", "load_trace", "plot_study", "rows_table", "scale_to_utilisation", "simulate_dp",
+    "summarize_dp",
+]

@@ -15,7 +15,7 @@ from jaxor.serving.dp._metrics import lanes, scale_to_utilisation, summarize_dp
 from jaxor.serving.dp._model import POLICY_IDS, dp_time_model, load_only_time_model
 from jaxor.serving.dp._rollout import simulate_dp
 
-__all__ = ["load_trace", "grid_study", "plot_study"]
+__all__ = ["load_trace", "grid_study", "plot_study", "rows_table"]
 
 
 def load_trace(name: str = "azure-conv", n_requests: int | None = 2000, *, offset: int = 0) -> Trace:
