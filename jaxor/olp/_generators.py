@@ -132,11 +132,12 @@ class Acceptance(AbstractGenerator):
         self.noise = float(noise)
 
     def sample(self, key, t, n):
-        k1, k2, k3 = jax.random.split(key, 3)
-        a = jax.random.uniform(k1, (self.m,), _float(), 0.0, self.a_max)
-        r = jax.random.uniform(k2, (), _float())
+        # One draw of m + 1 uniforms per order (a single PRNG call keeps in-scan sampling cheap).
+        u = jax.random.uniform(key, (self.m + 1,), _float())
+        a = self.a_max * u[: self.m]
+        r = u[self.m]
         if self.noise > 0:
-            r = r + self.noise * jax.random.normal(k3, (), _float())
+            r = r + self.noise * jax.random.normal(jax.random.fold_in(key, 1), (), _float())
         return r, a
 
 

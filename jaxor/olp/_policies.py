@@ -278,8 +278,10 @@ class Decoupled(AbstractPolicy):
     """6. Gao et al. decoupled learning and decision (two paths, one restart, localisation).
 
     * Learning path (independent of the decisions, initial budget ``d``):
-      ``pL <- [pL - eta_L / sqrt(t + 1) (d - a_t 1{r_t > a_t.pL})]_+``; the learned dual ``p_hat`` is
-      its running (Polyak) average.
+      ``pL <- [pL - eta_L / sqrt(t + 1) (d - a_t 1{r_t > a_t.pL})]_+``. ``gamma = 2``: the learned
+      dual ``p_hat`` is the Polyak average of phase 1 (error ``~ T1^{-1/2}`` under quadratic growth);
+      ``gamma = 1``: ``p_hat`` is the last iterate (a sharp minimum attracts SGM to within
+      ``O(eta_t)``, and averaging over a short phase would keep the bias of the start).
     * Decision path (budget adaptive): ``pD <- Proj[pD - eta (d_{t+1} - a_t x_t)]``.
       Phase 1 (``t < T1``): ``eta = 1/sqrt(n)``, ``Proj = [.]_+``.
       At ``T1``: restart ``pD = p_hat``. Phase 2: ``eta = eta_D``, ``Proj`` onto the ball
@@ -296,15 +298,20 @@ class Decoupled(AbstractPolicy):
 
     Args:
         gamma: 1 or 2 (static).
-        eta_L: learning-path base step (default 1).
-        c_T1, c_radius: constants above (defaults 1 and 1).
+        eta_L: learning-path base step (default 1 for ``gamma = 2``, 0.3 for ``gamma = 1``).
+        c_T1: constant of ``T1`` (default 1).
+        c_radius: constant of the radius (default 1 for ``gamma = 2``, 8 for ``gamma = 1``).
         T1, radius, eta_D: override the derived values.
+
+    .. warning:: the defaults for ``gamma = 1`` (``eta_L = 0.3``, ``c_radius = 8``) were picked on a
+       pilot run on the finite-support family (m = 4, K = 8, n = 1e3..1e5; seed 0): with
+       ``c_radius = 1`` the ball around the learned dual excluded ``p*`` and the regret grew linearly.
     """
 
     gamma: int = eqx.field(static=True, default=2)
-    eta_L: float = 1.0
+    eta_L: float | None = None
     c_T1: float = eqx.field(static=True, default=1.0)
-    c_radius: float = 1.0
+    c_radius: float | None = None
     T1: int | None = eqx.field(static=True, default=None)
     radius: float | None = None
     eta_D: float | None = None
@@ -327,12 +334,13 @@ class Decoupled(AbstractPolicy):
         else:
             T1 = math.ceil(self.c_T1 * logn**2)
         T1 = max(1, min(T1, n - 1)) if n > 1 else 1
+        c_radius = self.c_radius if self.c_radius is not None else (1.0 if self.gamma == 2 else 8.0)
         if self.radius is not None:
             radius = self.radius
         elif self.gamma == 2:
-            radius = self.c_radius * math.sqrt(logn / T1)
+            radius = c_radius * math.sqrt(logn / T1)
         else:
-            radius = self.c_radius / math.sqrt(T1)
+            radius = c_radius / math.sqrt(T1)
         eta_D = radius / math.sqrt(n) if self.eta_D is None else self.eta_D
         return T1, radius, eta_D
 
@@ -346,9 +354,11 @@ class Decoupled(AbstractPolicy):
         tf = jnp.asarray(t, ctx.d.dtype)
         pL = state["pL"]
         xL = (r > a @ pL).astype(ctx.d.dtype)
-        pL = _proj(pL - self.eta_L / jnp.sqrt(tf + 1.0) * (ctx.d - a * xL))
+        eta_L = self.eta_L if self.eta_L is not None else (1.0 if self.gamma == 2 else 0.3)
+        pL = _proj(pL - eta_L / jnp.sqrt(tf + 1.0) * (ctx.d - a * xL))
         in_learning = t < T1
-        pbar = jnp.where(in_learning, state["pbar"] + (pL - state["pbar"]) / (tf + 1.0), state["pbar"])
+        new_bar = state["pbar"] + (pL - state["pbar"]) / (tf + 1.0) if self.gamma == 2 else pL
+        pbar = jnp.where(in_learning, new_bar, state["pbar"])
         g = _avg_budget(b_next, t + 1, n) - a * x
         eta = jnp.where(t < T1, 1.0 / math.sqrt(n), eta_D)
         pD = state["p"] - eta * g

@@ -87,11 +87,12 @@ def rollout(policy: AbstractPolicy, gen: AbstractGenerator, key: jax.Array, n: i
     """
     n = _validate(policy, gen, n)
     k_orders, k_policy = split_key(key)
-    b0 = gen.budget(n)
+    d = jnp.asarray(gen.d, jnp.result_type(float))  # the float dtype in force at trace time
+    b0 = n * d
     R = A = None
     if policy.needs_orders:
         R, A = gen.draw(k_orders, n)
-    ctx = Context(n=n, d=gen.d, R=R, A=A, key=k_policy, gen=gen)
+    ctx = Context(n=n, d=d, R=R, A=A, key=k_policy, gen=gen)
     state = policy.init(ctx)
     dtype = b0.dtype
 
@@ -118,7 +119,7 @@ def hindsight_value(gen: AbstractGenerator, key: jax.Array, n: int) -> jax.Array
     """The exact hindsight LP value on the orders of :func:`rollout` with the same ``key`` (scalar)."""
     n = _check_n(n)
     r, a = gen.draw(split_key(key)[0], n)
-    return solve_hindsight(r, a, gen.budget(n)).value
+    return solve_hindsight(r, a, n * jnp.asarray(gen.d, r.dtype)).value
 
 
 def regret(policy: AbstractPolicy, gen: AbstractGenerator, key: jax.Array, n: int) -> jax.Array:
