@@ -123,3 +123,16 @@ def test_bad_input_raises_naming_argument():
 def test_batch_rollout_sharded(multi_device):
     out = multi_device.call("olp/_olp_sharding.py:check_sharded_rollout")
     assert out == {"devices": 8, "shape": [13]}
+
+
+def test_vmap_over_step_sizes_and_replications(x64, case):
+    gen, key, r, a, b, _ = case
+    etas = jnp.array([0.05, 0.2, 0.5])
+    keys = jax.random.split(key, 2)
+    f = jax.jit(jax.vmap(jax.vmap(lambda eta, k: olp.rollout(olp.FirstOrder(eta=eta), gen, k, N_REF).reward,
+                                  in_axes=(0, None)), in_axes=(None, 0)))
+    got = np.asarray(f(etas, keys))  # [replications, etas]
+    assert got.shape == (2, 3)
+    r0, a0 = (np.asarray(v) for v in gen.draw(olp.split_key(keys[1])[0], N_REF))
+    for j, eta in enumerate(np.asarray(etas)):
+        assert got[1, j] == pytest.approx(naive.first_order_rollout(r0, a0, b, eta=float(eta)), rel=1e-12)
