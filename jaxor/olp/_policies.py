@@ -387,14 +387,16 @@ class WaitLess(AbstractPolicy):
     needs_orders = True
     name = "wait_less"
 
+    def __check_init__(self):
+        if self.f is not None and (int(self.f) != self.f or self.f < 1):
+            raise ValueError(f"f (the re-solve period) must be an integer >= 1; got {self.f!r}")
+
     def init(self, ctx):
         return {"p": jnp.zeros_like(ctx.d), "basis": cold_basis(ctx.n, ctx.d.shape[0]), "fails": jnp.int32(0)}
 
     def update(self, state, t, r, a, x, b_next, ctx):
         n = ctx.n
         f = math.ceil(math.sqrt(n)) if self.f is None else int(self.f)
-        if f < 1:
-            raise ValueError(f"f must be >= 1; got {f}")
         d_next = _avg_budget(b_next, t + 1, n)
         seen = jnp.asarray(t + 1, ctx.d.dtype)
 

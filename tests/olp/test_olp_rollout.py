@@ -114,6 +114,8 @@ def test_bad_input_raises_naming_argument():
         olp.Acceptance(m=0)
     with pytest.raises(ValueError, match="policy"):
         olp.rollout("first_order", olp.Acceptance(m=2), jax.random.PRNGKey(0), 10)
+    with pytest.raises(ValueError, match="f "):
+        olp.WaitLess(f=0)
     with pytest.raises(ValueError, match="gamma"):
         olp.Decoupled(gamma=3)
     with pytest.raises(ValueError, match="b must"):
