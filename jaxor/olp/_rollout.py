@@ -25,7 +25,7 @@ from jaxor.olp._generators import AbstractGenerator, _check_n
 from jaxor.olp._hindsight import solve_hindsight
 from jaxor.olp._policies import AbstractPolicy, Context
 
-__all__ = ["RolloutResult", "rollout", "hindsight_value", "regret", "batch_rollout", "batch_hindsight",
+__all__ = ["DEFAULT_CHUNK", "RolloutResult", "rollout", "hindsight_value", "regret", "batch_rollout", "batch_hindsight",
            "split_key"]
 
 
