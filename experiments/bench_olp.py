@@ -1,7 +1,8 @@
 """Benchmark: jitted, vmapped online-LP rollouts against NumPy and against HiGHS-per-step re-solving.
 
 1. First-order (Li-Sun-Ye) rollouts, 1000 replications x n = 1e4 x m = 10 on the acceptance family,
-   one jitted ``jaxor.olp.batch_rollout`` call (orders drawn inside the scan) against NumPy looping
+   one jitted ``jaxor.olp.batch_rollout`` call (orders drawn inside the scan, ``chunk`` periods per
+   vectorised PRNG call, and one per step for comparison) against NumPy looping
    over t, vectorised over replications, with the orders pregenerated in chunks of 100 periods.
 2. Re-solving at every step (Li-Ye action-history-dependent, Xu et al. single-sample): the scan with
    the warm-started exact dual simplex against a Python loop that calls HiGHS once per step
@@ -46,12 +47,15 @@ def run(quick: bool = False) -> list[benchmarking.Ratio]:
     t_np = benchmarking.median_time(lambda: _numpy_first_order(reps, n, m, 0.25, 0))
     steps = reps * n
     rows = []
-    # The PRNG is the caller's choice of key: threefry (JAX's default) and XLA's RngBitGenerator.
-    for impl in ("threefry2x32", "unsafe_rbg"):
+    # The PRNG is the caller's choice of key: threefry (JAX's default) and XLA's RngBitGenerator;
+    # orders drawn 100 periods per vectorised call (the rollout's default) or one per step.
+    for impl, chunk in (("threefry2x32", olp.DEFAULT_CHUNK), ("threefry2x32", None), ("unsafe_rbg", olp.DEFAULT_CHUNK)):
         keys = jax.random.split(jax.random.key(0, impl=impl), reps)
-        t_ours = benchmarking.median_time(lambda keys=keys: olp.batch_rollout(policy, gen, keys, n).reward)
+        t_ours = benchmarking.median_time(
+            lambda keys=keys, chunk=chunk: olp.batch_rollout(policy, gen, keys, n, chunk=chunk).reward)
+        draws = "per step" if chunk is None else f"chunk={chunk}"
         rows.append(benchmarking.Ratio(
-            "olp", f"first-order {reps} reps x n={n} x m={m} (float32, {impl} keys)", t_ours, t_np,
+            "olp", f"first-order {reps} reps x n={n} x m={m} (float32, {impl} keys, {draws})", t_ours, t_np,
             "NumPy loop over t", "s", t_np / t_ours, target=5.0,
             note=f"per step: jaxor {1e6 * t_ours / n:.1f} us ({1e6 * t_ours / steps:.3f} us per rep-step), "
                  f"NumPy {1e6 * t_np / n:.1f} us ({1e6 * t_np / steps:.3f} us per rep-step)"))

@@ -27,6 +27,7 @@ from jaxor.olp._policies import LiYe as LiYe
 from jaxor.olp._policies import MirrorDescent as MirrorDescent
 from jaxor.olp._policies import SingleSample as SingleSample
 from jaxor.olp._policies import WaitLess as WaitLess
+from jaxor.olp._rollout import DEFAULT_CHUNK as DEFAULT_CHUNK
 from jaxor.olp._rollout import RolloutResult as RolloutResult
 from jaxor.olp._rollout import batch_hindsight as batch_hindsight
 from jaxor.olp._rollout import batch_rollout as batch_rollout
@@ -40,5 +41,5 @@ __all__ = [
     "AbstractGenerator", "Acceptance", "FiniteSupport", "LiYeInput", "NetworkRM", "Nonstationary", "fluid_price",
     "AbstractPolicy", "Context", "FluidDual", "FirstOrder", "MirrorDescent", "DynamicLearning", "LiYe", "Decoupled",
     "WaitLess", "SingleSample",
-    "RolloutResult", "rollout", "hindsight_value", "regret", "batch_rollout", "batch_hindsight", "split_key",
+    "DEFAULT_CHUNK", "RolloutResult", "rollout", "hindsight_value", "regret", "batch_rollout", "batch_hindsight", "split_key",
 ]
