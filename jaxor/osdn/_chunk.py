@@ -1,0 +1,174 @@
+"""Chunkwise-parallel DeltaNet / gated DeltaNet / OSDN in pure JAX (the XLA path).
+
+References:
+    Yang et al., arXiv 2406.06484 (2024), section 3 (WY representation / UT transform).
+    Yang, Kautz, Hatamizadeh, arXiv 2412.06464 (2024), section 3.3 (gated chunkwise form).
+    Zhou et al., arXiv 2605.13473 (2026): write-side key scaling keeps the chunkwise pipeline.
+
+Per chunk of length ``C`` with rows ``K, Kw = d*K, V, Q`` (Q already scaled), gates ``beta`` and the
+in-chunk cumulative log decay ``gam = cumsum(g)``, ``Gam_ij = exp(gam_i - gam_j)`` and incoming state S:
+
+    A  = tril(diag(beta) (K Kw^T * Gam), -1)
+    [W | U] = (I + A)^{-1} diag(beta) [K * exp(gam) | V]        (forward substitution, no inverse)
+    U' = U - W S
+    O  = (Q * exp(gam)) S + ((Q Kw^T) * Gam * M) U'              (M: lower triangle incl. diagonal)
+    S <- exp(gam_C) S + (Kw * exp(gam_C - gam))^T U'
+
+The derivation is in ``kernels/osdn/README.md``. With ``d = 1`` and ``g = 0`` this is DeltaNet's form.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+from jax.scipy.linalg import solve_triangular
+
+from jaxor.osdn import _checks
+from jaxor.osdn._precond import OSDNState, init_state, precondition
+
+
+def _to_chunks(x, C):
+    """``[B, T, H, ...] -> [B, H, NC, C, ...]`` with zero padding of the time axis."""
+    T = x.shape[1]
+    pad = (-T) % C
+    x = jnp.pad(x, [(0, 0), (0, pad)] + [(0, 0)] * (x.ndim - 2))
+    x = x.reshape(x.shape[0], -1, C, *x.shape[2:])
+    return jnp.moveaxis(x, 3, 1)
+
+
+def _from_chunks(x, T):
+    x = jnp.moveaxis(x, 1, 3)
+    return x.reshape(x.shape[0], -1, *x.shape[3:])[:, :T]
+
+
+def chunk_core(q, k, kw, v, beta, g, S0, *, chunk_size: int):
+    """The chunkwise form on prepared inputs (``q`` scaled, all in one float dtype).
+
+    Shapes: ``q, k, kw: [B, T, H, K]``, ``v: [B, T, H, V]``, ``beta, g: [B, T, H]``, ``S0: [B, H, K, V]``.
+    Returns ``(o [B, T, H, V], S_T [B, H, K, V])``.
+    """
+    T = q.shape[1]
+    C = chunk_size
+    Q, Kc, KW, Vc = (_to_chunks(x, C) for x in (q, k, kw, v))          # [B, H, NC, C, D]
+    bc, gam = _to_chunks(beta, C), jnp.cumsum(_to_chunks(g, C), axis=-1)  # [B, H, NC, C]
+    idx = jnp.arange(C)
+    strict, incl = idx[:, None] > idx[None, :], idx[:, None] >= idx[None, :]
+    diff = gam[..., :, None] - gam[..., None, :]
+    Gam = jnp.where(incl, jnp.exp(jnp.where(incl, diff, 0.0)), 0.0)     # [.., C, C]
+    e = jnp.exp(gam)
+    A = jnp.where(strict, bc[..., :, None] * jnp.einsum("...ik,...jk->...ij", Kc, KW) * Gam, 0.0)
+    L = A + jnp.eye(C, dtype=A.dtype)
+    R = bc[..., None] * jnp.concatenate([Kc * e[..., None], Vc], axis=-1)
+    X = solve_triangular(L, R, lower=True, unit_diagonal=True)          # [.., C, K + V]
+    Kdim = k.shape[-1]
+    W, U = X[..., :Kdim], X[..., Kdim:]
+    P = jnp.einsum("...ik,...jk->...ij", Q, KW) * Gam                    # masked by Gam (incl. diag)
+    eC = e[..., -1]
+    KWr = KW * jnp.exp(gam[..., -1:] - gam)[..., None]
+
+    def step(S, xs):
+        W_c, U_c, KWr_c, eC_c = xs
+        Up = U_c - W_c @ S
+        return eC_c[..., None, None] * S + jnp.swapaxes(KWr_c, -1, -2) @ Up, (S, Up)
+
+    mv = lambda x: jnp.moveaxis(x, 2, 0)
+    S_T, (S_in, Up) = jax.lax.scan(step, S0, (mv(W), mv(U), mv(KWr), mv(eC)))
+    S_in, Up = jnp.moveaxis(S_in, 0, 2), jnp.moveaxis(Up, 0, 2)         # [B, H, NC, K, V], [B, H, NC, C, V]
+    O = (Q * e[..., None]) @ S_in + P @ Up
+    return _from_chunks(O, T), S_T
+
+
+def _check_chunk_size(chunk_size):
+    if not isinstance(chunk_size, int) or chunk_size <= 0:
+        raise ValueError(f"chunk_size={chunk_size!r} must be a positive int (16, 32 or 64 are usual)")
+
+
+def _delta(kernel, q, k, kw, v, beta, g, S0, chunk_size, interpret):
+    if kernel == "xla":
+        return chunk_core(q, k, kw, v, beta, g, S0, chunk_size=chunk_size)
+    if kernel == "pallas":
+        from jaxor.kernels.osdn import chunk_delta_rule_pallas
+
+        return chunk_delta_rule_pallas(q, k, v, beta, g=g, k_write=kw, initial_state=S0, scale=1.0,
+                                       chunk_size=chunk_size, interpret=interpret)
+    raise ValueError(f"kernel={kernel!r} must be 'xla' or 'pallas'")
+
+
+def chunk_delta_rule(q, k, v, beta, *, g=None, d=None, scale=None, initial_state=None, chunk_size: int = 64,
+                     dtype=None, kernel: str = "xla", interpret: bool | None = None):
+    """(Gated) DeltaNet with an optional per-token write-key scaling ``d``, chunk by chunk.
+
+    Same math and signature as :func:`jaxor.osdn.recurrent_delta_rule` (which it matches to float
+    rounding); ``T`` need not be a multiple of ``chunk_size``.
+
+    Args:
+        q, k: ``[B, T, H, K]``; v: ``[B, T, H, V]``; beta, g: ``[B, T, H]``; d: ``[B, T, H, K]`` or None.
+        scale: query scale, default ``K ** -0.5``. initial_state: ``[B, H, K, V]`` or None.
+        chunk_size: chunk length ``C`` (16, 32 or 64 usual; the Pallas kernel needs a power of two >= 16).
+        dtype: compute dtype. kernel: ``"xla"`` (pure JAX) or ``"pallas"`` (``jaxor.kernels.osdn``).
+        interpret: Pallas interpret mode (default: on unless running on a GPU).
+
+    Returns:
+        ``(o [B, T, H, V], S_T [B, H, K, V])``.
+
+    Examples:
+        >>> import jax.numpy as jnp
+        >>> q = k = jnp.ones((1, 5, 1, 4)) / 2.0; v = jnp.ones((1, 5, 1, 2)); b = jnp.full((1, 5, 1), 0.5)
+        >>> o, S = chunk_delta_rule(q, k, v, b, chunk_size=2)
+        >>> o.shape
+        (1, 5, 1, 2)
+    """
+    B, T, H, K, V = _checks.check_qkv(q, k, v, beta, g)
+    _check_chunk_size(chunk_size)
+    if d is not None and d.shape != k.shape:
+        raise ValueError(f"d.shape={d.shape} must equal k.shape={k.shape}")
+    _checks.check_state(initial_state, B, H, K, V)
+    beta = _checks.check_finite(beta, "beta")
+    g = _checks.check_finite(g, "g")
+    dt = _checks.compute_dtype(q, k, v, beta, dtype=dtype)
+    cast = lambda x: jnp.asarray(x, dt)
+    scale = K ** -0.5 if scale is None else scale
+    k = cast(k)
+    kw = k if d is None else cast(d) * k
+    g = jnp.zeros_like(beta, dt) if g is None else cast(g)
+    S0 = jnp.zeros((B, H, K, V), dt) if initial_state is None else cast(initial_state)
+    return _delta(kernel, cast(q) * scale, k, kw, cast(v), cast(beta), g, S0, chunk_size, interpret)
+
+
+def chunk_osdn(q, k, v, beta, *, g=None, eta=1.0, d_init=1.0, d_min=0.1, d_max=1.5, apf_gate=None,
+               feedback="same", scale=None, initial_state: OSDNState | None = None, chunk_size: int = 64,
+               dtype=None, kernel: str = "xla", interpret: bool | None = None):
+    """OSDN chunk by chunk: the preconditioner scan (plain JAX) feeds ``kw = d*k`` to the chunkwise kernel.
+
+    Same arguments and returns as :func:`jaxor.osdn.recurrent_osdn`, plus ``chunk_size``,
+    ``kernel`` (``"xla"`` or ``"pallas"``) and ``interpret`` (see :func:`chunk_delta_rule`).
+
+    Examples:
+        >>> import jax, jax.numpy as jnp
+        >>> kk = jax.random.normal(jax.random.PRNGKey(0), (1, 40, 2, 8))
+        >>> kk = kk / jnp.linalg.norm(kk, axis=-1, keepdims=True)
+        >>> o, st, frac = chunk_osdn(kk, kk, kk, jnp.full((1, 40, 2), 0.5), eta=0.5, chunk_size=16)
+        >>> o.shape
+        (1, 40, 2, 8)
+    """
+    B, T, H, K, V = _checks.check_qkv(q, k, v, beta, g, extra={"apf_gate": apf_gate})
+    _check_chunk_size(chunk_size)
+    _checks.check_feedback(feedback)
+    _checks.check_clip(d_min, d_max)
+    beta = _checks.check_finite(beta, "beta")
+    g = _checks.check_finite(g, "g")
+    dt = _checks.compute_dtype(q, k, v, beta, dtype=dtype)
+    cast = lambda x: None if x is None else jnp.asarray(x, dt)
+    if initial_state is None:
+        initial_state = init_state(B, H, K, V, d_init=_checks.head_param(d_init, H, K, "d_init", dt), dtype=dt)
+    else:
+        _checks.check_state(initial_state.S, B, H, K, V)
+        initial_state = OSDNState(*(cast(x) for x in initial_state))
+    eta = _checks.head_param(eta, H, None, "eta", dt)
+    scale = K ** -0.5 if scale is None else scale
+    k, beta = cast(k), cast(beta)
+    d_seq, (d, kp, bp, lp), frac = precondition(k, beta, eta=eta, state=initial_state, apf_gate=cast(apf_gate),
+                                                feedback=feedback, d_min=d_min, d_max=d_max)
+    g = jnp.zeros_like(beta) if g is None else cast(g)
+    o, S = _delta(kernel, cast(q) * scale, k, d_seq * k, cast(v), beta, g, initial_state.S, chunk_size, interpret)
+    return o, OSDNState(S, d, kp, bp, lp), frac
