@@ -90,7 +90,7 @@ def d_update(d, k_prev, beta_prev, lam_prev, k_next, eta, *, feedback: str, d_mi
 
 
 def precondition(k, beta, *, eta, state: OSDNState, apf_gate=None, feedback="same", d_min, d_max,
-                 unroll: int = 8):
+                 unroll: int = 1):
     """Run the preconditioner over a sequence (plain JAX ``lax.scan``; cheap: one ``[B, H, K]`` vector).
 
     Args:
