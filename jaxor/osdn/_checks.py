@@ -86,3 +86,21 @@ def head_param(x, H: int, K: int | None, name: str, dtype):
     if x.shape not in allowed:
         raise ValueError(f"{name} must have shape in {allowed}; got {x.shape}")
     return jnp.broadcast_to(x, target)
+
+
+def prepare_delta(q, k, v, beta, g, d, initial_state, scale, dtype):
+    """Validate and cast the arguments of the fixed-``d`` delta rules.
+
+    Returns ``(q, k, v, beta, g, d, S0, scale)`` in the compute dtype (``g``, ``d`` may be None; ``S0``
+    zeros when not given).
+    """
+    B, T, H, K, V = check_qkv(q, k, v, beta, g)
+    if d is not None and d.shape != k.shape:
+        raise ValueError(f"d.shape={d.shape} must equal k.shape={k.shape}")
+    check_state(initial_state, B, H, K, V)
+    beta = check_finite(beta, "beta")
+    g = check_finite(g, "g")
+    dt = compute_dtype(q, k, v, beta, dtype=dtype)
+    cast = lambda x: None if x is None else jnp.asarray(x, dt)
+    S0 = jnp.zeros((B, H, K, V), dt) if initial_state is None else cast(initial_state)
+    return (*(cast(x) for x in (q, k, v, beta, g, d)), S0, K ** -0.5 if scale is None else scale)

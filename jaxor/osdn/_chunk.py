@@ -24,7 +24,7 @@ import jax.numpy as jnp
 from jax.scipy.linalg import solve_triangular
 
 from jaxor.osdn import _checks
-from jaxor.osdn._precond import OSDNState, init_state, precondition
+from jaxor.osdn._precond import OSDNState, precondition, prepare
 
 
 def _to_chunks(x, C):
@@ -118,21 +118,10 @@ def chunk_delta_rule(q, k, v, beta, *, g=None, d=None, scale=None, initial_state
         >>> o.shape
         (1, 5, 1, 2)
     """
-    B, T, H, K, V = _checks.check_qkv(q, k, v, beta, g)
     _check_chunk_size(chunk_size)
-    if d is not None and d.shape != k.shape:
-        raise ValueError(f"d.shape={d.shape} must equal k.shape={k.shape}")
-    _checks.check_state(initial_state, B, H, K, V)
-    beta = _checks.check_finite(beta, "beta")
-    g = _checks.check_finite(g, "g")
-    dt = _checks.compute_dtype(q, k, v, beta, dtype=dtype)
-    cast = lambda x: jnp.asarray(x, dt)
-    scale = K ** -0.5 if scale is None else scale
-    k = cast(k)
-    kw = k if d is None else cast(d) * k
-    g = jnp.zeros_like(beta, dt) if g is None else cast(g)
-    S0 = jnp.zeros((B, H, K, V), dt) if initial_state is None else cast(initial_state)
-    return _delta(kernel, cast(q) * scale, k, kw, cast(v), cast(beta), g, S0, chunk_size, interpret)
+    q, k, v, beta, g, d, S0, scale = _checks.prepare_delta(q, k, v, beta, g, d, initial_state, scale, dtype)
+    g = jnp.zeros_like(beta) if g is None else g
+    return _delta(kernel, q * scale, k, k if d is None else d * k, v, beta, g, S0, chunk_size, interpret)
 
 
 def chunk_osdn(q, k, v, beta, *, g=None, eta=1.0, d_init=1.0, d_min=0.1, d_max=1.5, apf_gate=None,
@@ -151,24 +140,12 @@ def chunk_osdn(q, k, v, beta, *, g=None, eta=1.0, d_init=1.0, d_min=0.1, d_max=1
         >>> o.shape
         (1, 40, 2, 8)
     """
-    B, T, H, K, V = _checks.check_qkv(q, k, v, beta, g, extra={"apf_gate": apf_gate})
     _check_chunk_size(chunk_size)
-    _checks.check_feedback(feedback)
-    _checks.check_clip(d_min, d_max)
-    beta = _checks.check_finite(beta, "beta")
-    g = _checks.check_finite(g, "g")
-    dt = _checks.compute_dtype(q, k, v, beta, dtype=dtype)
-    cast = lambda x: None if x is None else jnp.asarray(x, dt)
-    if initial_state is None:
-        initial_state = init_state(B, H, K, V, d_init=_checks.head_param(d_init, H, K, "d_init", dt), dtype=dt)
-    else:
-        _checks.check_state(initial_state.S, B, H, K, V)
-        initial_state = OSDNState(*(cast(x) for x in initial_state))
-    eta = _checks.head_param(eta, H, None, "eta", dt)
-    scale = K ** -0.5 if scale is None else scale
-    k, beta = cast(k), cast(beta)
-    d_seq, (d, kp, bp, lp), frac = precondition(k, beta, eta=eta, state=initial_state, apf_gate=cast(apf_gate),
+    q, k, v, beta, g, lam, state, eta, scale = prepare(
+        q, k, v, beta, g, apf_gate, eta=eta, d_init=d_init, d_min=d_min, d_max=d_max, feedback=feedback,
+        scale=scale, initial_state=initial_state, dtype=dtype)
+    d_seq, (d, kp, bp, lp), frac = precondition(k, beta, eta=eta, state=state, apf_gate=lam,
                                                 feedback=feedback, d_min=d_min, d_max=d_max)
-    g = jnp.zeros_like(beta) if g is None else cast(g)
-    o, S = _delta(kernel, cast(q) * scale, k, d_seq * k, cast(v), beta, g, initial_state.S, chunk_size, interpret)
+    g = jnp.zeros_like(beta) if g is None else g
+    o, S = _delta(kernel, q * scale, k, d_seq * k, v, beta, g, state.S, chunk_size, interpret)
     return o, OSDNState(S, d, kp, bp, lp), frac

@@ -12,6 +12,7 @@ L2-normalised per head; ``beta = sigmoid(W_b x)`` (times 2 with ``allow_neg_eigv
 
 from __future__ import annotations
 
+import abc
 import math
 
 import equinox as eqx
@@ -131,7 +132,45 @@ def _linear_attention(q, k, v, S0, scale):
     return o, S0 + jnp.einsum("bthk,bthv->bhkv", k, v)
 
 
-class DeltaNetAttention(eqx.Module):
+class _AbstractMixer(eqx.Module):
+    """Fields and plumbing shared by the token mixers (projections, convolutions, gate, output)."""
+
+    q_proj: eqx.nn.Linear
+    k_proj: eqx.nn.Linear
+    v_proj: eqx.nn.Linear
+    q_conv: ShortConv
+    k_conv: ShortConv
+    v_conv: ShortConv
+    b_proj: eqx.nn.Linear
+    o_norm: jax.Array
+    o_proj: eqx.nn.Linear
+    a_proj: eqx.nn.Linear | None
+    A_log: jax.Array | None
+    dt_bias: jax.Array | None
+    num_heads: eqx.AbstractVar[int]
+    head_dim: eqx.AbstractVar[int]
+    backend: eqx.AbstractVar[str]
+    chunk_size: eqx.AbstractVar[int]
+    allow_neg_eigval: eqx.AbstractVar[bool]
+
+    def __call__(self, x):
+        """``x: [T, D] -> [T, D]``."""
+        return self.prefill(x)[0]
+
+    def _conv_cache(self, dtype):
+        w = self.q_conv.weight.shape[1]
+        return tuple(jnp.zeros((w - 1, self.num_heads * self.head_dim), dtype) for _ in range(3))
+
+    @abc.abstractmethod
+    def prefill(self, x, cache=None):
+        """Run a block of tokens ``x: [T, D]``; returns ``(y [T, D], cache)`` to continue decoding."""
+
+    @abc.abstractmethod
+    def step(self, x, cache):
+        """One token ``x: [D]``; returns ``(y [D], cache)``."""
+
+
+class DeltaNetAttention(_AbstractMixer):
     """DeltaNet token mixer (``rule="delta"``), gated DeltaNet (``"gated"``) or plain linear attention (``"linear"``).
 
     Args:
@@ -150,24 +189,12 @@ class DeltaNetAttention(eqx.Module):
         (10, 32)
     """
 
-    q_proj: eqx.nn.Linear
-    k_proj: eqx.nn.Linear
-    v_proj: eqx.nn.Linear
-    q_conv: ShortConv
-    k_conv: ShortConv
-    v_conv: ShortConv
-    b_proj: eqx.nn.Linear
-    o_norm: jax.Array
-    o_proj: eqx.nn.Linear
-    a_proj: eqx.nn.Linear | None
-    A_log: jax.Array | None
-    dt_bias: jax.Array | None
     num_heads: int = eqx.field(static=True)
     head_dim: int = eqx.field(static=True)
-    rule: str = eqx.field(static=True)
     backend: str = eqx.field(static=True)
     chunk_size: int = eqx.field(static=True)
     allow_neg_eigval: bool = eqx.field(static=True)
+    rule: str = eqx.field(static=True)
 
     def __init__(self, d_model: int, num_heads: int, *, key, head_dim: int | None = None, conv_size: int = 4,
                  rule: str = "delta", backend: str = "chunk", chunk_size: int = 64, allow_neg_eigval: bool = False):
@@ -192,16 +219,10 @@ class DeltaNetAttention(eqx.Module):
         return chunk_delta_rule(q, k, v, beta, g=g, initial_state=S0, scale=scale, chunk_size=self.chunk_size,
                                 kernel="pallas" if self.backend == "pallas" else "xla")
 
-    def __call__(self, x):
-        """``x: [T, D] -> [T, D]``."""
-        return self.prefill(x)[0]
-
     def init_cache(self, dtype=jnp.float32) -> _Cache:
         """A fresh decoding cache (batch 1)."""
-        w = self.q_conv.weight.shape[1]
-        HD = self.num_heads * self.head_dim
-        return _Cache(tuple(jnp.zeros((w - 1, HD), dtype) for _ in range(3)),
-                      init_state(1, self.num_heads, self.head_dim, self.head_dim, dtype=dtype))
+        return _Cache(self._conv_cache(dtype), init_state(1, self.num_heads, self.head_dim, self.head_dim,
+                                                          dtype=dtype))
 
     def prefill(self, x, cache: _Cache | None = None):
         """Run a block of tokens ``x: [T, D]``; returns ``(y [T, D], cache)`` to continue decoding."""
@@ -225,7 +246,7 @@ class DeltaNetAttention(eqx.Module):
         return _finish(self, o[:, None])[0], _Cache(cc, st)
 
 
-class OSDNAttention(eqx.Module):
+class OSDNAttention(_AbstractMixer):
     """OSDN token mixer: DeltaNet with an online diagonal preconditioner on the write-side key.
 
     Learned preconditioner parameters: ``eta = eta_max * sigmoid(eta_logit)`` per head (so the
@@ -249,18 +270,6 @@ class OSDNAttention(eqx.Module):
         (10, 32)
     """
 
-    q_proj: eqx.nn.Linear
-    k_proj: eqx.nn.Linear
-    v_proj: eqx.nn.Linear
-    q_conv: ShortConv
-    k_conv: ShortConv
-    v_conv: ShortConv
-    b_proj: eqx.nn.Linear
-    o_norm: jax.Array
-    o_proj: eqx.nn.Linear
-    a_proj: eqx.nn.Linear | None
-    A_log: jax.Array | None
-    dt_bias: jax.Array | None
     eta_logit: jax.Array
     d_init: jax.Array
     apf_proj: eqx.nn.Linear | None
@@ -295,11 +304,11 @@ class OSDNAttention(eqx.Module):
         else:
             self.a_proj = self.A_log = self.dt_bias = None
         p = eta_init / eta_max
-        self.eta_logit = jnp.full((num_heads,), math.log(p / (1 - p)))
+        self.eta_logit = jnp.full((num_heads,), math.log(p / (1 - p)), dtype=jnp.float32)
         self.d_init = jnp.clip(jnp.ones((num_heads, self.head_dim)), d_min, d_max)
         if use_apf:
             lin = _linear(keys[9], d_model, num_heads, bias=True)
-            self.apf_proj = eqx.tree_at(lambda m: m.bias, lin, jnp.full((num_heads,), 3.0))
+            self.apf_proj = eqx.tree_at(lambda m: m.bias, lin, jnp.full((num_heads,), 3.0, dtype=jnp.float32))
         else:
             self.apf_proj = None
 
@@ -310,16 +319,10 @@ class OSDNAttention(eqx.Module):
     def _apf(self, x):
         return None if self.apf_proj is None else jax.nn.sigmoid(_apply(self.apf_proj, x))[None]
 
-    def __call__(self, x):
-        """``x: [T, D] -> [T, D]``."""
-        return self.prefill(x)[0]
-
     def init_cache(self, dtype=jnp.float32) -> _Cache:
         """A fresh decoding cache (batch 1) whose preconditioner starts at ``d_init``."""
-        w = self.q_conv.weight.shape[1]
-        HD = self.num_heads * self.head_dim
-        return _Cache(tuple(jnp.zeros((w - 1, HD), dtype) for _ in range(3)),
-                      init_state(1, self.num_heads, self.head_dim, self.head_dim, d_init=self.d_init, dtype=dtype))
+        return _Cache(self._conv_cache(dtype), init_state(1, self.num_heads, self.head_dim, self.head_dim,
+                                                          d_init=self.d_init, dtype=dtype))
 
     def prefill(self, x, cache: _Cache | None = None):
         """Run a block of tokens ``x: [T, D]``; returns ``(y [T, D], cache)``."""

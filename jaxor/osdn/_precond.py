@@ -113,3 +113,27 @@ def precondition(k, beta, *, eta, state: OSDNState, apf_gate=None, feedback="sam
     carry, (ds, nclip) = jax.lax.scan(step, carry0, xs, unroll=unroll)
     frac = jnp.sum(nclip) / (k.size)
     return jnp.moveaxis(ds, 0, 1), carry, frac
+
+
+def prepare(q, k, v, beta, g, apf_gate, *, eta, d_init, d_min, d_max, feedback, scale, initial_state, dtype):
+    """Validate and cast the arguments shared by every OSDN entry point.
+
+    Returns ``(q, k, v, beta, g, apf_gate, state, eta [H], scale)`` in the compute dtype.
+    """
+    from jaxor.osdn import _checks
+
+    B, T, H, K, V = _checks.check_qkv(q, k, v, beta, g, extra={"apf_gate": apf_gate})
+    _checks.check_feedback(feedback)
+    _checks.check_clip(d_min, d_max)
+    beta = _checks.check_finite(beta, "beta")
+    g = _checks.check_finite(g, "g")
+    dt = _checks.compute_dtype(q, k, v, beta, dtype=dtype)
+    cast = lambda x: None if x is None else jnp.asarray(x, dt)
+    if initial_state is None:
+        state = init_state(B, H, K, V, d_init=_checks.head_param(d_init, H, K, "d_init", dt), dtype=dt)
+    else:
+        _checks.check_state(initial_state.S, B, H, K, V)
+        state = OSDNState(*(cast(x) for x in initial_state))
+    eta = _checks.head_param(eta, H, None, "eta", dt)
+    scale = K ** -0.5 if scale is None else scale
+    return (*(cast(x) for x in (q, k, v, beta, g, apf_gate)), state, eta, scale)

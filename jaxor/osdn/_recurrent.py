@@ -21,7 +21,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxor.osdn import _checks
-from jaxor.osdn._precond import OSDNState, init_state
+from jaxor.osdn._precond import OSDNState, init_state, prepare
 
 
 def _scan(q, k, v, beta, g, lam, d_fixed, state: OSDNState, eta, *, online: bool, feedback: str,
@@ -85,20 +85,11 @@ def recurrent_delta_rule(q, k, v, beta, *, g=None, d=None, scale=None, initial_s
         >>> o.shape, S.shape
         ((1, 3, 1, 2), (1, 1, 4, 2))
     """
-    B, T, H, K, V = _checks.check_qkv(q, k, v, beta, g)
-    if d is not None and d.shape != k.shape:
-        raise ValueError(f"d.shape={d.shape} must equal k.shape={k.shape}")
-    _checks.check_state(initial_state, B, H, K, V)
-    beta = _checks.check_finite(beta, "beta")
-    g = _checks.check_finite(g, "g")
-    dt = _checks.compute_dtype(q, k, v, beta, dtype=dtype)
-    cast = lambda x: None if x is None else jnp.asarray(x, dt)
-    state = init_state(B, H, K, V, dtype=dt)
-    if initial_state is not None:
-        state = state._replace(S=cast(initial_state))
-    scale = K ** -0.5 if scale is None else scale
-    o, st, _ = _scan(cast(q), cast(k), cast(v), cast(beta), cast(g), None, cast(d), state,
-                     jnp.zeros((H,), dt), online=False, feedback="same", d_min=0.0, d_max=1.0, scale=scale)
+    q, k, v, beta, g, d, S0, scale = _checks.prepare_delta(q, k, v, beta, g, d, initial_state, scale, dtype)
+    B, T, H, K = q.shape
+    state = init_state(B, H, K, v.shape[-1], dtype=q.dtype)._replace(S=S0)
+    o, st, _ = _scan(q, k, v, beta, g, None, d, state, jnp.zeros((H,), q.dtype), online=False, feedback="same",
+                     d_min=0.0, d_max=1.0, scale=scale)
     return o, st.S
 
 
@@ -139,19 +130,8 @@ def recurrent_osdn(q, k, v, beta, *, g=None, eta=1.0, d_init=1.0, d_min=0.1, d_m
         >>> o.shape, st.d.shape
         ((1, 5, 2, 8), (1, 2, 8))
     """
-    B, T, H, K, V = _checks.check_qkv(q, k, v, beta, g, extra={"apf_gate": apf_gate})
-    _checks.check_feedback(feedback)
-    _checks.check_clip(d_min, d_max)
-    beta = _checks.check_finite(beta, "beta")
-    g = _checks.check_finite(g, "g")
-    dt = _checks.compute_dtype(q, k, v, beta, dtype=dtype)
-    cast = lambda x: None if x is None else jnp.asarray(x, dt)
-    if initial_state is None:
-        initial_state = init_state(B, H, K, V, d_init=_checks.head_param(d_init, H, K, "d_init", dt), dtype=dt)
-    else:
-        _checks.check_state(initial_state.S, B, H, K, V)
-        initial_state = OSDNState(*(cast(x) for x in initial_state))
-    eta = _checks.head_param(eta, H, None, "eta", dt)
-    scale = K ** -0.5 if scale is None else scale
-    return _scan(cast(q), cast(k), cast(v), cast(beta), cast(g), cast(apf_gate), None, initial_state, eta,
-                 online=True, feedback=feedback, d_min=d_min, d_max=d_max, scale=scale)
+    q, k, v, beta, g, lam, state, eta, scale = prepare(
+        q, k, v, beta, g, apf_gate, eta=eta, d_init=d_init, d_min=d_min, d_max=d_max, feedback=feedback,
+        scale=scale, initial_state=initial_state, dtype=dtype)
+    return _scan(q, k, v, beta, g, lam, None, state, eta, online=True, feedback=feedback, d_min=d_min,
+                 d_max=d_max, scale=scale)

@@ -244,6 +244,13 @@ def _call(kernel, name, ins, outs, grid, bs: BlockSizes, interpret, acc):
                           **params)
 
 
+def _handoff(kw, gam, NC, C, acc):
+    """Per chunk ``Kw * e^{gam_C - gam}`` ``[BH, NC, C, K]`` and ``e^{gam_C}`` ``[BH, NC]`` (state hand-off)."""
+    BH = kw.shape[0]
+    gc = gam.reshape(BH, NC, C).astype(acc)
+    return kw.reshape(BH, NC, C, -1).astype(acc) * jnp.exp(gc[..., -1:] - gc)[..., None], jnp.exp(gc[..., -1])
+
+
 def _fwd_impl(q, k, kw, v, beta, gam, S0, bs: BlockSizes, interpret: bool):
     """Arrays in kernel layout: ``q, k, kw: [BH, Tp, K]``, ``v: [BH, Tp, V]``, ``beta, gam: [BH, Tp]``."""
     BH, Tp, K = q.shape
@@ -258,9 +265,7 @@ def _fwd_impl(q, k, kw, v, beta, gam, S0, bs: BlockSizes, interpret: bool):
                  [(_spec("seq", C, K), f(BH, Tp, K)), (_spec("seq", C, V), f(BH, Tp, V))],
                  (BH, NC), bs, interpret, acc)(k, kw, v, beta, gam)
     Wc, Uc = W.reshape(BH, NC, C, K), U.reshape(BH, NC, C, V)
-    gc = gam.reshape(BH, NC, C).astype(acc)
-    KWr = kw.reshape(BH, NC, C, K).astype(acc) * jnp.exp(gc[..., -1:] - gc)[..., None]
-    eC = jnp.exp(gc[..., -1])
+    KWr, eC = _handoff(kw, gam, NC, C, acc)
 
     def step(S, xs):
         W_c, U_c, KWr_c, eC_c = xs
@@ -295,9 +300,7 @@ def _bwd_impl(q, k, kw, v, beta, gam, S0, res, dO, dST, bs: BlockSizes, interpre
          (_spec("seq", C, V), f(BH, Tp, V)), (_spec("state", C, K, V), f(BH, NC, K, V)),
          (_spec("vec", C), f(BH, Tp))],
         (BH, NC), bs, interpret, acc)(q, kw, gam, S_in, Up, dO)
-    gc = gam.reshape(BH, NC, C).astype(acc)
-    KWr = kw.reshape(BH, NC, C, K).astype(acc) * jnp.exp(gc[..., -1:] - gc)[..., None]
-    eC = jnp.exp(gc[..., -1])
+    KWr, eC = _handoff(kw, gam, NC, C, acc)
     Wc = W.reshape(BH, NC, C, K)
 
     def step(dS, xs):                       # dS: gradient w.r.t. the state leaving this chunk
