@@ -147,6 +147,28 @@ class LM(eqx.Module):
             new.append(c)
         return _apply(self.head, _rmsnorm(x, self.norm)), tuple(new)
 
+    def recall_residual(self, tokens, n_written: int):
+        """Per-layer recall residual ratio after the whole sequence.
+
+        For layer ``l`` with final state ``S_T`` and the key/value vectors ``(k_t, v_t)`` it wrote at
+        positions ``t < n_written`` (the associative pairs), the mean of ``||S_T^T k_t - v_t|| / ||v_t||``
+        (see :func:`jaxor.osdn.recall_residual_ratio`). Returns ``[num_layers]``.
+        """
+        from jaxor.osdn._metrics import recall_residual_ratio
+        from jaxor.osdn._modules import _features
+
+        self._check_tokens(tokens)
+        if not 0 < n_written <= tokens.shape[0]:
+            raise ValueError(f"n_written={n_written} must be in [1, T={tokens.shape[0]}]")
+        x = self.embed[tokens]
+        out = []
+        for blk in self.blocks:
+            h = _rmsnorm(x, blk.norm1)
+            _, k, v, _, _ = _features(blk.mixer, h)
+            x, cache = blk.prefill(x)
+            out.append(recall_residual_ratio(cache.state.S, k[:, :n_written], v[:, :n_written]))
+        return jnp.stack(out)
+
     def save(self, path) -> None:
         """Write the config (one JSON line) and the leaves (``eqx.tree_serialise_leaves``) to ``path``."""
         with open(path, "wb") as f:
