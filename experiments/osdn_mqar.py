@@ -10,6 +10,7 @@ the model must emit the value at the query position. One head, ``d_k = d_model =
 from __future__ import annotations
 
 import math
+import os
 import time
 
 import equinox as eqx
@@ -112,6 +113,24 @@ def train_setting(model_kw: dict, seq_len: int, pairs: int, seeds: list[int], st
     return dict(acc=np.mean(accs, 0), recall_residual=np.mean(rrs, 0), losses=losses)
 
 
+def _env_options() -> dict:
+    """Overrides for a reduced full run: ``JAXOR_OSDN_MQAR="settings=128x32,256x64;seeds=3;steps=500"``."""
+    raw = os.environ.get("JAXOR_OSDN_MQAR", "").strip()
+    out: dict = {}
+    for part in filter(None, raw.split(";")):
+        key, _, val = part.partition("=")
+        key = key.strip()
+        if key == "settings":
+            out["settings"] = [tuple(int(x) for x in s.split("x")) for s in val.split(",")]
+        elif key in ("seeds", "steps"):
+            out["n_seeds" if key == "seeds" else "steps"] = int(val)
+        elif key == "models":
+            out["models"] = [m.strip() for m in val.split("|")]
+        else:
+            raise ValueError(f"JAXOR_OSDN_MQAR: unknown key {key!r} (settings, seeds, steps, models)")
+    return out
+
+
 def _mean_se(x):
     x = np.asarray(x, float)
     se = x.std(ddof=1) / math.sqrt(len(x)) if len(x) > 1 else float("nan")
@@ -126,7 +145,7 @@ def run(config, out_dir, progress):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    opts = config.options or {}
+    opts = {**_env_options(), **(config.options or {})}
     if config.quick:
         settings, seeds, steps = [(64, 4), (64, 16)], [config.seed], 300
     else:
@@ -193,7 +212,9 @@ def run(config, out_dir, progress):
     fig.savefig(out_dir / "osdn_mqar.png", dpi=120)
     plt.close(fig)
 
-    notes = (f"Ran {len(settings)} settings x {len(models)} models x {len(seeds)} seed(s) x {steps} steps "
+    notes = (f"Configuration: settings (sequence, pairs) = {settings}, seeds = {seeds}, steps = {steps}, "
+             f"models = {models}. "
+             f"Ran {len(settings)} settings x {len(models)} models x {len(seeds)} seed(s) x {steps} steps "
              f"(batch {BATCH}, 2 layers, one head, d_k = d_model = {D_MODEL}, vocabulary {VOCAB}, AdamW lr 3e-3 "
              f"warmup+cosine) in {wall:.0f} s on this machine's CPU. Accuracy is over query positions of 4 fresh "
              "evaluation batches; ± is the standard error over seeds. Recall residual ratio: mean of "

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-from jax.scipy.linalg import solve_triangular
 
 from jaxor.osdn import _checks
 from jaxor.osdn._precond import OSDNState, precondition, prepare
@@ -41,6 +40,22 @@ def _from_chunks(x, T):
     return x.reshape(x.shape[0], -1, *x.shape[3:])[:, :T]
 
 
+def forward_substitution(A, R):
+    """Solve ``(I + A) X = R`` for strictly lower-triangular ``A [..., C, C]`` and ``R [..., C, D]``.
+
+    Row by row (``X_i = R_i - sum_{j<i} A_ij X_j``) with a ``fori_loop``; every chunk of the batch is
+    solved at once. Plain jnp ops only (no LAPACK call), so it differentiates and batches freely.
+    """
+    C = A.shape[-1]
+    rows = jnp.arange(C)
+
+    def body(i, X):
+        upd = jnp.einsum("...j,...jd->...d", A[..., i, :], X)
+        return jnp.where((rows == i)[:, None], X - upd[..., None, :], X)
+
+    return jax.lax.fori_loop(1, C, body, R)
+
+
 def chunk_core(q, k, kw, v, beta, g, S0, *, chunk_size: int):
     """The chunkwise form on prepared inputs (``q`` scaled, all in one float dtype).
 
@@ -57,9 +72,8 @@ def chunk_core(q, k, kw, v, beta, g, S0, *, chunk_size: int):
     Gam = jnp.where(incl, jnp.exp(jnp.where(incl, diff, 0.0)), 0.0)     # [.., C, C]
     e = jnp.exp(gam)
     A = jnp.where(strict, bc[..., :, None] * jnp.einsum("...ik,...jk->...ij", Kc, KW) * Gam, 0.0)
-    L = A + jnp.eye(C, dtype=A.dtype)
     R = bc[..., None] * jnp.concatenate([Kc * e[..., None], Vc], axis=-1)
-    X = solve_triangular(L, R, lower=True, unit_diagonal=True)          # [.., C, K + V]
+    X = forward_substitution(A, R)                                      # [.., C, K + V]
     Kdim = k.shape[-1]
     W, U = X[..., :Kdim], X[..., Kdim:]
     P = jnp.einsum("...ik,...jk->...ij", Q, KW) * Gam                    # masked by Gam (incl. diag)
