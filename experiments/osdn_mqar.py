@@ -64,7 +64,7 @@ def _loss(model, tokens, labels):
 
 
 def train_setting(model_kw: dict, seq_len: int, pairs: int, seeds: list[int], steps: int, *, lr=3e-3,
-                  chunk_size=64, eval_batches=4, progress=None):
+                  chunk_size=16, eval_batches=4, progress=None):
     """Train one model per seed (vmapped over seeds) and return accuracy and recall residual per seed."""
     cfg = LMConfig(vocab_size=VOCAB, d_model=D_MODEL, num_layers=2, num_heads=1, mlp_ratio=2,
                    chunk_size=min(chunk_size, seq_len), backend="chunk", **model_kw)
