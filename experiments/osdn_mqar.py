@@ -137,7 +137,7 @@ def _mean_se(x):
     return float(x.mean()), float(se)
 
 
-@register("osdn_mqar", quick_budget_s=420)
+@register("osdn_mqar", quick_budget_s=600)
 def run(config, out_dir, progress):
     """MQAR recall: OSDN (same/next-token feedback, APF) vs DeltaNet, gated DeltaNet, linear attention."""
     import matplotlib
