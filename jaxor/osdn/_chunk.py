@@ -1,0 +1,165 @@
+"""Chunkwise-parallel DeltaNet / gated DeltaNet / OSDN in pure JAX (the XLA path).
+
+References:
+    Yang et al., arXiv 2406.06484 (2024), section 3 (WY representation / UT transform).
+    Yang, Kautz, Hatamizadeh, arXiv 2412.06464 (2024), section 3.3 (gated chunkwise form).
+    Zhou et al., arXiv 2605.13473 (2026): write-side key scaling keeps the chunkwise pipeline.
+
+Per chunk of length ``C`` with rows ``K, Kw = d*K, V, Q`` (Q already scaled), gates ``beta`` and the
+in-chunk cumulative log decay ``gam = cumsum(g)``, ``Gam_ij = exp(gam_i - gam_j)`` and incoming state S:
+
+    A  = tril(diag(beta) (K Kw^T * Gam), -1)
+    [W | U] = (I + A)^{-1} diag(beta) [K * exp(gam) | V]        (forward substitution, no inverse)
+    U' = U - W S
+    O  = (Q * exp(gam)) S + ((Q Kw^T) * Gam * M) U'              (M: lower triangle incl. diagonal)
+    S <- exp(gam_C) S + (Kw * exp(gam_C - gam))^T U'
+
+The derivation is in ``kernels/osdn/README.md``. With ``d = 1`` and ``g = 0`` this is DeltaNet's form.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from jaxor.osdn import _checks
+from jaxor.osdn._precond import OSDNState, precondition, prepare
+
+
+def _to_chunks(x, C):
+    """``[B, T, H, ...] -> [B, H, NC, C, ...]`` with zero padding of the time axis."""
+    T = x.shape[1]
+    pad = (-T) % C
+    x = jnp.pad(x, [(0, 0), (0, pad)] + [(0, 0)] * (x.ndim - 2))
+    x = x.reshape(x.shape[0], -1, C, *x.shape[2:])
+    return jnp.moveaxis(x, 3, 1)
+
+
+def _from_chunks(x, T):
+    x = jnp.moveaxis(x, 1, 3)
+    return x.reshape(x.shape[0], -1, *x.shape[3:])[:, :T]
+
+
+def forward_substitution(A, R):
+    """Solve ``(I + A) X = R`` for strictly lower-triangular ``A [..., C, C]`` and ``R [..., C, D]``.
+
+    Row by row (``X_i = R_i - sum_{j<i} A_ij X_j``) with a ``fori_loop``; every chunk of the batch is
+    solved at once. Plain jnp ops only (no LAPACK call), so it differentiates and batches freely.
+    """
+    C = A.shape[-1]
+    rows = jnp.arange(C)
+
+    def body(i, X):
+        upd = jnp.einsum("...j,...jd->...d", A[..., i, :], X)
+        return jnp.where((rows == i)[:, None], X - upd[..., None, :], X)
+
+    return jax.lax.fori_loop(1, C, body, R)
+
+
+def chunk_core(q, k, kw, v, beta, g, S0, *, chunk_size: int):
+    """The chunkwise form on prepared inputs (``q`` scaled, all in one float dtype).
+
+    Shapes: ``q, k, kw: [B, T, H, K]``, ``v: [B, T, H, V]``, ``beta, g: [B, T, H]``, ``S0: [B, H, K, V]``.
+    Returns ``(o [B, T, H, V], S_T [B, H, K, V])``.
+    """
+    T = q.shape[1]
+    C = chunk_size
+    Q, Kc, KW, Vc = (_to_chunks(x, C) for x in (q, k, kw, v))          # [B, H, NC, C, D]
+    bc, gam = _to_chunks(beta, C), jnp.cumsum(_to_chunks(g, C), axis=-1)  # [B, H, NC, C]
+    idx = jnp.arange(C)
+    strict, incl = idx[:, None] > idx[None, :], idx[:, None] >= idx[None, :]
+    diff = gam[..., :, None] - gam[..., None, :]
+    Gam = jnp.where(incl, jnp.exp(jnp.where(incl, diff, 0.0)), 0.0)     # [.., C, C]
+    e = jnp.exp(gam)
+    A = jnp.where(strict, bc[..., :, None] * jnp.einsum("...ik,...jk->...ij", Kc, KW) * Gam, 0.0)
+    R = bc[..., None] * jnp.concatenate([Kc * e[..., None], Vc], axis=-1)
+    X = forward_substitution(A, R)                                      # [.., C, K + V]
+    Kdim = k.shape[-1]
+    W, U = X[..., :Kdim], X[..., Kdim:]
+    P = jnp.einsum("...ik,...jk->...ij", Q, KW) * Gam                    # masked by Gam (incl. diag)
+    eC = e[..., -1]
+    KWr = KW * jnp.exp(gam[..., -1:] - gam)[..., None]
+
+    def step(S, xs):
+        W_c, U_c, KWr_c, eC_c = xs
+        Up = U_c - W_c @ S
+        return eC_c[..., None, None] * S + jnp.swapaxes(KWr_c, -1, -2) @ Up, (S, Up)
+
+    mv = lambda x: jnp.moveaxis(x, 2, 0)
+    S_T, (S_in, Up) = jax.lax.scan(step, S0, (mv(W), mv(U), mv(KWr), mv(eC)))
+    S_in, Up = jnp.moveaxis(S_in, 0, 2), jnp.moveaxis(Up, 0, 2)         # [B, H, NC, K, V], [B, H, NC, C, V]
+    O = (Q * e[..., None]) @ S_in + P @ Up
+    return _from_chunks(O, T), S_T
+
+
+def _check_chunk_size(chunk_size):
+    if not isinstance(chunk_size, int) or chunk_size <= 0:
+        raise ValueError(f"chunk_size={chunk_size!r} must be a positive int (16, 32 or 64 are usual)")
+
+
+def _delta(kernel, q, k, kw, v, beta, g, S0, chunk_size, interpret):
+    if kernel == "xla":
+        return chunk_core(q, k, kw, v, beta, g, S0, chunk_size=chunk_size)
+    if kernel == "pallas":
+        from jaxor.kernels.osdn import chunk_delta_rule_pallas
+
+        return chunk_delta_rule_pallas(q, k, v, beta, g=g, k_write=kw, initial_state=S0, scale=1.0,
+                                       chunk_size=chunk_size, interpret=interpret)
+    raise ValueError(f"kernel={kernel!r} must be 'xla' or 'pallas'")
+
+
+def chunk_delta_rule(q, k, v, beta, *, g=None, d=None, scale=None, initial_state=None, chunk_size: int = 64,
+                     dtype=None, kernel: str = "xla", interpret: bool | None = None):
+    """(Gated) DeltaNet with an optional per-token write-key scaling ``d``, chunk by chunk.
+
+    Same math and signature as :func:`jaxor.osdn.recurrent_delta_rule` (which it matches to float
+    rounding); ``T`` need not be a multiple of ``chunk_size``.
+
+    Args:
+        q, k: ``[B, T, H, K]``; v: ``[B, T, H, V]``; beta, g: ``[B, T, H]``; d: ``[B, T, H, K]`` or None.
+        scale: query scale, default ``K ** -0.5``. initial_state: ``[B, H, K, V]`` or None.
+        chunk_size: chunk length ``C`` (16, 32 or 64 usual; the Pallas kernel needs a power of two >= 16).
+        dtype: compute dtype. kernel: ``"xla"`` (pure JAX) or ``"pallas"`` (``jaxor.kernels.osdn``).
+        interpret: Pallas interpret mode (default: on unless running on a GPU).
+
+    Returns:
+        ``(o [B, T, H, V], S_T [B, H, K, V])``.
+
+    Examples:
+        >>> import jax.numpy as jnp
+        >>> q = k = jnp.ones((1, 5, 1, 4)) / 2.0; v = jnp.ones((1, 5, 1, 2)); b = jnp.full((1, 5, 1), 0.5)
+        >>> o, S = chunk_delta_rule(q, k, v, b, chunk_size=2)
+        >>> o.shape
+        (1, 5, 1, 2)
+    """
+    _check_chunk_size(chunk_size)
+    q, k, v, beta, g, d, S0, scale = _checks.prepare_delta(q, k, v, beta, g, d, initial_state, scale, dtype)
+    g = jnp.zeros_like(beta) if g is None else g
+    return _delta(kernel, q * scale, k, k if d is None else d * k, v, beta, g, S0, chunk_size, interpret)
+
+
+def chunk_osdn(q, k, v, beta, *, g=None, eta=1.0, d_init=1.0, d_min=0.1, d_max=1.5, apf_gate=None,
+               feedback="same", scale=None, initial_state: OSDNState | None = None, chunk_size: int = 64,
+               dtype=None, kernel: str = "xla", interpret: bool | None = None):
+    """OSDN chunk by chunk: the preconditioner scan (plain JAX) feeds ``kw = d*k`` to the chunkwise kernel.
+
+    Same arguments and returns as :func:`jaxor.osdn.recurrent_osdn`, plus ``chunk_size``,
+    ``kernel`` (``"xla"`` or ``"pallas"``) and ``interpret`` (see :func:`chunk_delta_rule`).
+
+    Examples:
+        >>> import jax, jax.numpy as jnp
+        >>> kk = jax.random.normal(jax.random.PRNGKey(0), (1, 40, 2, 8))
+        >>> kk = kk / jnp.linalg.norm(kk, axis=-1, keepdims=True)
+        >>> o, st, frac = chunk_osdn(kk, kk, kk, jnp.full((1, 40, 2), 0.5), eta=0.5, chunk_size=16)
+        >>> o.shape
+        (1, 40, 2, 8)
+    """
+    _check_chunk_size(chunk_size)
+    q, k, v, beta, g, lam, state, eta, scale = prepare(
+        q, k, v, beta, g, apf_gate, eta=eta, d_init=d_init, d_min=d_min, d_max=d_max, feedback=feedback,
+        scale=scale, initial_state=initial_state, dtype=dtype)
+    d_seq, (d, kp, bp, lp), frac = precondition(k, beta, eta=eta, state=state, apf_gate=lam,
+                                                feedback=feedback, d_min=d_min, d_max=d_max)
+    g = jnp.zeros_like(beta) if g is None else g
+    o, S = _delta(kernel, q * scale, k, d_seq * k, v, beta, g, state.S, chunk_size, interpret)
+    return o, OSDNState(S, d, kp, bp, lp), frac
