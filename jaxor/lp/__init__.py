@@ -4,5 +4,15 @@
 """
 
 from jaxor.lp import highs as highs
+from jaxor.lp._operator import MatrixFree as MatrixFree
+from jaxor.lp._pdhg import PDHG as PDHG
+from jaxor.lp._pdhg import solve as solve
+from jaxor.lp._problem import LP as LP
+from jaxor.lp._problem import stack as stack
+from jaxor.lp._solution import STATUS_NAMES as STATUS_NAMES
+from jaxor.lp._solution import Solution as Solution
+from jaxor.lp._solution import WarmStart as WarmStart
+from jaxor.lp._solution import status_name as status_name
 
-__all__ = ["highs"]
+__all__ = ["LP", "MatrixFree", "PDHG", "STATUS_NAMES", "Solution", "WarmStart", "highs", "solve", "stack",
+           "status_name"]

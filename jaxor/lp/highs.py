@@ -23,10 +23,15 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["STATUSES", "HighsResult", "solve", "solve_linprog"]
+__all__ = ["STATUSES", "HighsResult", "HighsModel", "solve", "solve_linprog", "solve_model", "read_model",
+           "write_model", "features"]
 
+#: Every status :func:`solve` can return. The first seven are the original set; ``"solution_limit"``,
+#: ``"interrupted"`` and ``"unknown"`` were added for MIP limits, interrupts and HiGHS's own
+#: "unknown" (a solve that stopped without a verdict). Anything else HiGHS reports (load, model,
+#: presolve, solve or postsolve errors, memory limit) is ``"error"``.
 STATUSES = ("optimal", "infeasible", "unbounded", "infeasible_or_unbounded", "time_limit", "iteration_limit",
-            "error")
+            "error", "solution_limit", "interrupted", "unknown")
 
 
 @dataclasses.dataclass
@@ -68,6 +73,20 @@ def _highspy():
     return highspy
 
 
+def _new_highs(highspy):
+    """A silent HiGHS instance.
+
+    ``highspy.Highs()`` prints a "Running HiGHS ..." banner to stdout while it sets up its Python
+    callbacks; jaxor needs none of those, so it builds the C++ core object (``highspy._core._Highs``)
+    directly and switches output off before anything runs. Falls back to ``highspy.Highs`` if a future
+    highspy moves the core class.
+    """
+    core = getattr(getattr(highspy, "_core", None), "_Highs", None)
+    h = core() if core is not None else highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    return h
+
+
 def map_model_status(highspy, model_status) -> str:
     """HiGHS model status -> jaxor status string."""
     S = highspy.HighsModelStatus
@@ -75,11 +94,18 @@ def map_model_status(highspy, model_status) -> str:
         S.kOptimal: "optimal",
         S.kInfeasible: "infeasible",
         S.kUnbounded: "unbounded",
-        S.kUnboundedOrInfeasible: "infeasible_or_unbounded",
+        S.kUnboundedOrInfeasible: "infeasible_or_unbounded",  # presolve's verdict when it cannot tell
         S.kTimeLimit: "time_limit",
         S.kIterationLimit: "iteration_limit",
         S.kModelEmpty: "optimal",  # an empty model is trivially optimal (objective = offset)
+        S.kSolutionLimit: "solution_limit",
+        S.kInterrupt: "interrupted",
+        S.kUnknown: "unknown",
+        # kObjectiveBound / kObjectiveTarget (user stopping rules), kNotset, load/model/presolve/solve/
+        # postsolve errors and kMemoryLimit all map to "error".
     }
+    if hasattr(S, "kHighsInterrupt"):
+        table[S.kHighsInterrupt] = "interrupted"
     return table.get(model_status, "error")
 
 
@@ -96,30 +122,8 @@ def _check_vec(name: str, v, n: int, default: float) -> np.ndarray:
     return a
 
 
-def solve(c, A=None, lo=None, hi=None, l=None, u=None, *, integrality=None, c0: float = 0.0,
-          sense: str = "min", time_limit: float | None = None, options: dict[str, Any] | None = None,
-          threads: int = 1) -> HighsResult:
-    """Solve an LP or MIP exactly with HiGHS.
-
-    Args:
-        c: objective ``[n]``.
-        A: constraint matrix ``[m, n]``, dense or SciPy sparse (None: no rows).
-        lo, hi: row bounds ``[m]`` (default ``-inf`` / ``+inf``; equal entries are equalities).
-        l, u: variable bounds ``[n]`` (default ``0`` / ``+inf``).
-        integrality: None, or ``[n]`` booleans/ints (nonzero = integer variable).
-        c0: objective constant.
-        sense: ``"min"`` or ``"max"`` (duals keep HiGHS's convention for that sense).
-        time_limit: seconds, or None.
-        options: extra HiGHS options (``{"presolve": "off"}``, ...).
-        threads: HiGHS threads (1 keeps batched callers from oversubscribing cores).
-
-    Returns:
-        :class:`HighsResult`. Infeasible or unbounded models return a status, never raise.
-
-    Raises:
-        ValueError: for malformed input (shapes, NaN, ``lo > hi``, ``l > u``), naming the argument.
-    """
-    highspy = _highspy()
+def _validate(c, A, lo, hi, l, u):
+    """Arrays in float64 (A as CSC) after the boundary checks; ValueError names the bad argument."""
     c = np.asarray(c, dtype=np.float64)
     if c.ndim != 1:
         raise ValueError(f"c must be 1-D; got shape {c.shape}")
@@ -142,16 +146,52 @@ def solve(c, A=None, lo=None, hi=None, l=None, u=None, *, integrality=None, c0: 
         raise ValueError(f"lo > hi in rows {np.flatnonzero(lo > hi)[:10].tolist()}")
     if np.any(l > u):
         raise ValueError(f"l > u in columns {np.flatnonzero(l > u)[:10].tolist()}")
+    return c, As, lo, hi, l, u
+
+
+def solve(c, A=None, lo=None, hi=None, l=None, u=None, *, integrality=None, c0: float = 0.0,
+          sense: str = "min", time_limit: float | None = None, options: dict[str, Any] | None = None,
+          threads: int = 1, resolve_ambiguous: bool = False) -> HighsResult:
+    """Solve an LP or MIP exactly with HiGHS.
+
+    Args:
+        c: objective ``[n]``.
+        A: constraint matrix ``[m, n]``, dense or SciPy sparse (None: no rows).
+        lo, hi: row bounds ``[m]`` (default ``-inf`` / ``+inf``; equal entries are equalities).
+        l, u: variable bounds ``[n]`` (default ``0`` / ``+inf``).
+        integrality: None, or ``[n]`` booleans/ints (nonzero = integer variable).
+        c0: objective constant.
+        sense: ``"min"`` or ``"max"`` (duals keep HiGHS's convention for that sense).
+        time_limit: seconds, or None.
+        options: extra HiGHS options (``{"presolve": "off"}``, ...).
+        threads: HiGHS threads (1 keeps batched callers from oversubscribing cores).
+        resolve_ambiguous: when presolve answers ``"infeasible_or_unbounded"``, solve again with
+            presolve off to tell the two apart (the status stays ambiguous if that does not settle it).
+
+    Returns:
+        :class:`HighsResult`. Infeasible or unbounded models return a status, never raise.
+
+    Raises:
+        ValueError: for malformed input (shapes, NaN, ``lo > hi``, ``l > u``), naming the argument.
+    """
+    highspy = _highspy()
+    c, As, lo, hi, l, u = _validate(c, A, lo, hi, l, u)
+    n, m = c.shape[0], As.shape[0]
     if sense not in ("min", "max"):
         raise ValueError(f"sense must be 'min' or 'max'; got {sense!r}")
 
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("threads", int(threads))
-    if time_limit is not None:
-        h.setOptionValue("time_limit", float(time_limit))
-    for k, v in (options or {}).items():
-        h.setOptionValue(k, v)
+    if integrality is not None:
+        integ = np.asarray(integrality)
+        if integ.shape != (n,):
+            raise ValueError(f"integrality must have shape ({n},); got {integ.shape}")
+    lp = _build_lp(highspy, c, As, lo, hi, l, u, integrality, c0, sense)
+    return _run(highspy, lp, n, m, integrality is not None and bool(np.any(np.asarray(integrality) != 0)),
+                threads=threads, time_limit=time_limit, options=options, resolve_ambiguous=resolve_ambiguous)
+
+
+def _build_lp(highspy, c, As, lo, hi, l, u, integrality, c0, sense):
+    n = c.shape[0]
+    m = As.shape[0]
     inf = highspy.kHighsInf
     lp = highspy.HighsLp()
     lp.num_col_ = n
@@ -167,16 +207,35 @@ def solve(c, A=None, lo=None, hi=None, l=None, u=None, *, integrality=None, c0: 
     lp.a_matrix_.index_ = As.indices.astype(np.int32)
     lp.a_matrix_.value_ = As.data
     lp.sense_ = highspy.ObjSense.kMaximize if sense == "max" else highspy.ObjSense.kMinimize
-    is_mip = integrality is not None and np.any(np.asarray(integrality) != 0)
-    if is_mip:
-        integ = np.asarray(integrality)
-        if integ.shape != (n,):
-            raise ValueError(f"integrality must have shape ({n},); got {integ.shape}")
+    if integrality is not None and np.any(np.asarray(integrality) != 0):
         lp.integrality_ = [highspy.HighsVarType.kInteger if v else highspy.HighsVarType.kContinuous
-                           for v in integ]
+                           for v in np.asarray(integrality)]
+    return lp
+
+
+def _configure(h, threads, time_limit, options):
+    h.setOptionValue("threads", int(threads))
+    if time_limit is not None:
+        h.setOptionValue("time_limit", float(time_limit))
+    for k, v in (options or {}).items():
+        h.setOptionValue(k, v)
+
+
+def _run(highspy, lp, n, m, is_mip, *, threads=1, time_limit=None, options=None, resolve_ambiguous=False):
+    h = _new_highs(highspy)
+    _configure(h, threads, time_limit, options)
     h.passModel(lp)
     h.run()
-    return _collect(h, highspy, n, m, is_mip)
+    res = _collect(h, highspy, n, m, is_mip)
+    if resolve_ambiguous and res.status == "infeasible_or_unbounded":
+        h2 = _new_highs(highspy)
+        _configure(h2, threads, time_limit, {**(options or {}), "presolve": "off"})
+        h2.passModel(lp)
+        h2.run()
+        res2 = _collect(h2, highspy, n, m, is_mip)
+        if res2.status in ("infeasible", "unbounded"):
+            res = res2
+    return res
 
 
 def _collect(h, highspy, n: int, m: int, is_mip: bool) -> HighsResult:
@@ -225,3 +284,136 @@ def solve_linprog(c, A_ub=None, b_ub=None, A_eq=None, b_eq=None, bounds=(0, None
     l = np.array([-np.inf if b[0] is None else b[0] for b in bounds], dtype=np.float64)
     u = np.array([np.inf if b[1] is None else b[1] for b in bounds], dtype=np.float64)
     return solve(c, A, lo, hi, l, u, **kw)
+
+
+@dataclasses.dataclass
+class HighsModel:
+    """An LP/MIP in jaxor's row-bounded form, as read from a file (always stored as a minimisation).
+
+    Attributes:
+        c: objective ``[n]`` (negated when the file maximises; ``sense`` records the original).
+        A: SciPy CSC matrix ``[m, n]``.
+        lo, hi: row bounds ``[m]``; l, u: column bounds ``[n]`` (``±inf`` for none).
+        c0: objective offset (negated with ``c`` for a maximisation).
+        integrality: ``[n]`` bools (integer columns) or None for an LP.
+        sense: ``"min"`` or ``"max"`` as in the file.
+        name: the file's stem.
+    """
+
+    c: np.ndarray
+    A: sp.csc_matrix
+    lo: np.ndarray
+    hi: np.ndarray
+    l: np.ndarray
+    u: np.ndarray
+    c0: float = 0.0
+    integrality: np.ndarray | None = None
+    sense: str = "min"
+    name: str = ""
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.A.shape
+
+    def to_lp(self, dtype=None):
+        """The LP relaxation as a :class:`jaxor.lp.LP` (dense if small, else sparse)."""
+        from jaxor.lp._problem import LP
+
+        A = self.A.toarray() if self.A.shape[0] * self.A.shape[1] <= 250_000 else self.A
+        return LP(self.c, A, self.lo, self.hi, self.l, self.u, c0=self.c0, dtype=dtype)
+
+    def objective_from_min(self, v):
+        """The file's objective value (undoing the max -> min negation)."""
+        return -v if self.sense == "max" else v
+
+
+def read_model(path) -> HighsModel:
+    """Read an MPS (fixed or free) or CPLEX LP file with HiGHS.
+
+    Raises:
+        ValueError: if HiGHS cannot read ``path``.
+    """
+    from pathlib import Path
+
+    highspy = _highspy()
+    path = Path(path)
+    if not path.exists():
+        raise ValueError(f"path does not exist: {path}")
+    h = _new_highs(highspy)
+    st = h.readModel(str(path))
+    if st == highspy.HighsStatus.kError:
+        raise ValueError(f"path: HiGHS could not read {path}")
+    lp = h.getLp()
+    n, m = lp.num_col_, lp.num_row_
+    am = lp.a_matrix_
+    if am.format_ == highspy.MatrixFormat.kColwise:
+        A = sp.csc_matrix((np.asarray(am.value_, float), np.asarray(am.index_), np.asarray(am.start_)), shape=(m, n))
+    else:
+        A = sp.csr_matrix((np.asarray(am.value_, float), np.asarray(am.index_), np.asarray(am.start_)),
+                          shape=(m, n)).tocsc()
+    inf = highspy.kHighsInf
+
+    def unbig(v):
+        v = np.asarray(v, dtype=np.float64)
+        return np.where(v >= inf, np.inf, np.where(v <= -inf, -np.inf, v))
+
+    sense = "max" if lp.sense_ == highspy.ObjSense.kMaximize else "min"
+    sgn = -1.0 if sense == "max" else 1.0
+    integ = None
+    if len(lp.integrality_):
+        integ = np.array([t != highspy.HighsVarType.kContinuous for t in lp.integrality_], dtype=bool)
+        if not integ.any():
+            integ = None
+    return HighsModel(sgn * np.asarray(lp.col_cost_, float), A, unbig(lp.row_lower_), unbig(lp.row_upper_),
+                      unbig(lp.col_lower_), unbig(lp.col_upper_), sgn * float(lp.offset_), integ, sense, path.stem)
+
+
+def write_model(path, c, A=None, lo=None, hi=None, l=None, u=None, *, integrality=None, c0: float = 0.0,
+                sense: str = "min") -> None:
+    """Write a model to ``path`` (format from the suffix: ``.mps`` or ``.lp``), same arguments as :func:`solve`.
+
+    Raises:
+        ValueError: for malformed input or an unsupported suffix.
+    """
+    from pathlib import Path
+
+    highspy = _highspy()
+    path = Path(path)
+    if path.suffix.lower() not in (".mps", ".lp"):
+        raise ValueError(f"path must end in .mps or .lp; got {path.name}")
+    c, As, lo, hi, l, u = _validate(c, A, lo, hi, l, u)
+    if sense not in ("min", "max"):
+        raise ValueError(f"sense must be 'min' or 'max'; got {sense!r}")
+    lp = _build_lp(highspy, c, As, lo, hi, l, u, integrality, c0, sense)
+    h = _new_highs(highspy)
+    h.passModel(lp)
+    st = h.writeModel(str(path))
+    if st == highspy.HighsStatus.kError:
+        raise ValueError(f"path: HiGHS could not write {path}")
+
+
+def solve_model(model: HighsModel, **kw) -> HighsResult:
+    """Solve a :class:`HighsModel` (from :func:`read_model`); the objective is in the file's sense."""
+    res = solve(model.c, model.A, model.lo, model.hi, model.l, model.u, integrality=model.integrality,
+                c0=model.c0, **kw)
+    if model.sense == "max":
+        res.objective = None if res.objective is None else -res.objective
+    return res
+
+
+def features(model: HighsModel) -> dict[str, Any]:
+    """Structure features: sense, rows, columns, nonzeros, integer and binary columns, objective offset,
+    equality rows and free columns."""
+    integ = model.integrality if model.integrality is not None else np.zeros(model.shape[1], bool)
+    binary = integ & (model.l >= 0) & (model.u <= 1) & (model.l > -1) & (model.u < 2)
+    return {
+        "sense": model.sense,
+        "rows": int(model.shape[0]),
+        "columns": int(model.shape[1]),
+        "nonzeros": int(model.A.nnz),
+        "integer_columns": int(integ.sum()),
+        "binary_columns": int(binary.sum()),
+        "objective_offset": float(model.objective_from_min(model.c0)),
+        "equality_rows": int(np.sum(model.lo == model.hi)),
+        "free_columns": int(np.sum(np.isinf(model.l) & np.isinf(model.u))),
+    }
