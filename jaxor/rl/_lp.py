@@ -22,13 +22,14 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import jax.numpy as jnp
 import numpy as np
 import scipy.sparse as sp
 
 from jaxor.lp import highs
 from jaxor.rl._mdp import ConstrainedMDP, FiniteHorizonMDP, TabularMDP
 
-__all__ = ["LPSolution", "solve_primal_lp", "solve_dual_lp", "solve_cmdp_lp", "solve_finite_horizon_lp",
+__all__ = ["LPSolution", "dual_lp", "solve_dual_lp_pdhg", "solve_primal_lp", "solve_dual_lp", "solve_cmdp_lp", "solve_finite_horizon_lp",
            "solve_approximate_lp", "solve_feature_lp", "flow_matrix"]
 
 
@@ -229,3 +230,49 @@ def solve_feature_lp(Phi, mu, r, gamma, nu, costs=None, budgets=None) -> LPSolut
         return LPSolution(res.status, None, None, None, {})
     q = np.clip(res.x[:S * A], 0, None).reshape(S, A)
     return LPSolution(res.status, res.objective / (1 - g), res.y[:S], q, {"lam": res.x[S * A:]})
+
+
+# --------------------------------------------------------------------------------------------
+# the same dual LP for the LP engine's batched PDHG (jittable, vmappable)
+
+def dual_lp(mdp: TabularMDP, costs=None, budgets=None):
+    """The (constrained) occupancy LP as a :class:`jaxor.lp.LP` for the batched PDHG solver.
+
+    ``min -r^T q`` s.t. the flow rows ``= (1 - gamma) nu`` and optional cost rows
+    ``c_k^T q <= (1 - gamma) budgets[k]``; dense ``A [S + K, S*A]``. Jittable (build it inside
+    ``vmap`` for a batch of MDPs of one shape).
+    """
+    from jaxor.lp import LP
+
+    P, r, g, nu = mdp.P, mdp.r, mdp.gamma, mdp.nu
+    S, A, _ = P.shape
+    M = jnp.kron(jnp.eye(S, dtype=P.dtype), jnp.ones((1, A), P.dtype)) - g * P.reshape(S * A, S).T
+    lo = hi = (1 - g) * nu
+    if costs is not None:
+        C = jnp.asarray(costs, P.dtype).reshape(-1, S * A)
+        M = jnp.concatenate([M, C])
+        lo = jnp.concatenate([lo, jnp.full(C.shape[0], -jnp.inf, P.dtype)])
+        hi = jnp.concatenate([hi, (1 - g) * jnp.asarray(budgets, P.dtype)])
+    return LP(c=-r.reshape(-1), A=M, lo=lo, hi=hi, dtype=P.dtype)
+
+
+def solve_dual_lp_pdhg(mdp: TabularMDP, options=None, *, costs=None, budgets=None, max_iters=None):
+    """Solve the occupancy LP with the LP engine's restarted PDHG (:func:`jaxor.lp.solve`).
+
+    Jittable and vmappable (wrap in ``jax.vmap`` over a batch of MDPs of one shape).
+
+    Args:
+        mdp: the MDP. options: :class:`jaxor.lp.PDHG` (default: ``eps_abs = eps_rel = 1e-10``).
+        costs, budgets: optional constraint rows ``[K, S, A]`` / ``[K]``.
+        max_iters: iteration cap (default ``options.max_iters``).
+
+    Returns:
+        ``(value, q [S, A], solution)``: ``value`` on the value scale (``V*(nu)``), ``q`` clipped at 0,
+        and the raw :class:`jaxor.lp.Solution` (check ``solution.status``).
+    """
+    from jaxor.lp import PDHG, solve
+
+    options = PDHG(eps_abs=1e-10, eps_rel=1e-10) if options is None else options
+    sol = solve(dual_lp(mdp, costs, budgets), options, max_iters=max_iters)
+    S, A = mdp.r.shape
+    return -sol.objective / (1 - mdp.gamma), jnp.clip(sol.x, 0, None).reshape(S, A), sol
