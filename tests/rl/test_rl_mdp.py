@@ -77,8 +77,8 @@ def test_constrained_and_finite_horizon_validation():
 
 def test_traced_construction_skips_value_checks_but_vmaps():
     """Environments build under vmap (tracers): shapes checked, values not."""
-    ms = jax.vmap(lambda k: rl.garnet(k, 4, 2))(jax.random.split(jax.random.PRNGKey(0), 3))
-    assert ms.P.shape == (3, 4, 2, 4)
+    ms = jax.vmap(lambda k: rl.garnet(k, 10, 2))(jax.random.split(jax.random.PRNGKey(0), 3))
+    assert ms.P.shape == (3, 10, 2, 10)
     np.testing.assert_allclose(np.asarray(ms.P.sum(-1)), 1.0, atol=1e-5)
 
 
