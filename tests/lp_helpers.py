@@ -55,3 +55,31 @@ def unbounded_lp(rng, m=8, n=12):
     hi = np.where(np.isfinite(hi), ax + 0.5, hi)
     c = c - d * ((c @ d) + 1.0) / (d @ d)                               # c.d = -1
     return c, A, lo, hi, l, u
+
+
+def batch_of(kinds, seed, dtype, m=8, n=12):
+    """``(raw tuples, stacked LP)`` for a list of kinds ("feasible", "infeasible", "unbounded")."""
+    from jaxor.lp import LP, stack
+
+    rng = np.random.default_rng(seed)
+    gen = {"feasible": feasible_lp, "infeasible": infeasible_lp, "unbounded": unbounded_lp}
+    raw = [gen[k](rng, m, n) for k in kinds]
+    return raw, stack([LP(*r, dtype=dtype) for r in raw])
+
+
+def vsolve():
+    """One jitted, vmapped solve shared by the tests (options static, cap and warm start traced)."""
+    import functools
+
+    import jax
+
+    from jaxor.lp import solve
+
+    @functools.partial(jax.jit, static_argnames=("opts",))
+    def run(lps, opts, max_iters, warm=None):
+        return jax.vmap(lambda p, w: solve(p, opts, max_iters=max_iters, warm_start=w))(lps, warm)
+
+    return run
+
+
+VSOLVE = vsolve()

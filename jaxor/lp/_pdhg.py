@@ -41,6 +41,7 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
 from jaxor.lp import _termination as T
@@ -424,20 +425,45 @@ def _finish(lp: LP, P: _Scaled, opts: PDHG, st: _State) -> Solution:
         warm_start=WarmStart(x, y, st.eta, st.omega))
 
 
-def _solve_impl(lp: LP, opts: PDHG, max_iters, warm):
+def _start(lp: LP, opts: PDHG, warm):
+    """Scale and initialise: ``(scaled problem, state)``; the state is evaluated by the first round."""
     P = rescale(lp, opts)
-    K = _consts(lp, opts)
-    st = _init(lp, P, opts, warm)
-    ev = functools.partial(_evaluate, lp, P, opts, K, max_iters)
-    st = ev(st)
+    return P, _init(lp, P, opts, warm)
 
-    def body(st):
+
+def _advance(lp: LP, P: _Scaled, opts: PDHG, max_iters, st: _State, rounds=None, first=False) -> _State:
+    """Run rounds of ``eval_every`` iterations plus an evaluation until the status is final, or ``rounds``.
+
+    With ``first`` (a bool, or a traced bool scalar) the first round takes no iterations: it only
+    evaluates the starting point, so one copy of the evaluation code (the bulk of the compiled
+    program) serves both uses.
+    """
+    ev = functools.partial(_evaluate, lp, P, opts, _consts(lp, opts), max_iters)
+
+    def body(carry):
+        st, r = carry
         n = jnp.minimum(opts.eval_every, max_iters - st.k)
+        if first is not False:
+            n = jnp.where(first & (r == 0), 0, n)
         st = lax.fori_loop(0, n, lambda _, s: _step(P, opts, s), st)
-        return ev(st)
+        return ev(st), r + 1
 
-    st = lax.while_loop(lambda s: s.status == RUNNING, body, st)
-    return _finish(lp, P, opts, st)
+    def cond(carry):
+        st, r = carry
+        go = st.status == RUNNING
+        if first is not False:
+            go = go | (first & (r == 0))
+        if rounds is None:
+            return go
+        return go & (r < rounds + jnp.asarray(first, jnp.int32))  # the evaluation-only round is extra
+
+    st, _ = lax.while_loop(cond, body, (st, jnp.zeros((), jnp.int32)))
+    return st
+
+
+def _solve_impl(lp: LP, opts: PDHG, max_iters, warm):
+    P, st = _start(lp, opts, warm)
+    return _finish(lp, P, opts, _advance(lp, P, opts, max_iters, st, first=True))
 
 
 @functools.partial(jax.jit, static_argnames=("options",))
@@ -467,13 +493,18 @@ def solve(lp: LP, options: PDHG | None = None, *, max_iters=None, warm_start: Wa
         >>> sol.status_name, round(float(sol.objective), 3)
         ('optimal', -3.5)
     """
+    options, mi = check_args(lp, options, max_iters)
+    return _solve_jit(lp, options, mi, warm_start)
+
+
+def check_args(lp, options, max_iters):
+    """Boundary checks shared by the solve entry points: ``(options, max_iters as int32)``."""
     if not isinstance(lp, LP):
         raise ValueError(f"lp must be a jaxor.lp.LP; got {type(lp).__name__}")
     options = PDHG() if options is None else options
     if not isinstance(options, PDHG):
         raise ValueError(f"options must be a jaxor.lp.PDHG; got {type(options).__name__}")
     mi = options.max_iters if max_iters is None else max_iters
-    if not isinstance(mi, jax.core.Tracer) and int(mi) < 0:
+    if not isinstance(mi, jax.core.Tracer) and np.any(np.asarray(mi) < 0):
         raise ValueError(f"max_iters must be >= 0; got {mi}")
-    mi = jnp.asarray(mi, jnp.int32)
-    return _solve_jit(lp, options, mi, warm_start)
+    return options, jnp.asarray(mi, jnp.int32)
