@@ -44,6 +44,7 @@ from jaxor.rl._exact import value_iteration as value_iteration
 from jaxor.rl._lp import LPSolution as LPSolution
 from jaxor.rl._lp import dual_lp as dual_lp
 from jaxor.rl._lp import flow_matrix as flow_matrix
+from jaxor.rl._lp import optimal_value_pdhg as optimal_value_pdhg
 from jaxor.rl._lp import solve_approximate_lp as solve_approximate_lp
 from jaxor.rl._lp import solve_cmdp_lp as solve_cmdp_lp
 from jaxor.rl._lp import solve_dual_lp as solve_dual_lp
@@ -71,7 +72,7 @@ __all__ = [
     "riverswim", "CMDPSolution", "backward_induction", "cmdp_evaluate", "finite_horizon_evaluation",
     "flow_residual", "greedy_policy", "occupancy_measure", "optimal_value", "policy_evaluation",
     "policy_from_occupancy", "policy_iteration", "q_values", "solve_cmdp", "value_iteration", "LPSolution",
-    "flow_matrix", "dual_lp", "solve_dual_lp_pdhg", "solve_approximate_lp", "solve_cmdp_lp", "solve_dual_lp", "solve_feature_lp",
+    "flow_matrix", "optimal_value_pdhg", "dual_lp", "solve_dual_lp_pdhg", "solve_approximate_lp", "solve_cmdp_lp", "solve_dual_lp", "solve_feature_lp",
     "solve_finite_horizon_lp", "solve_primal_lp", "ConstrainedMDP", "FiniteHorizonMDP", "TabularMDP",
     "ResolveOptions", "ResolveTrace", "adaptive_resolve", "compare_methods", "compare_methods_seeds",
     "evaluate_outputs", "geometric_schedule", "mixture_weights", "plug_in",

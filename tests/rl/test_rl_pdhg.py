@@ -1,6 +1,7 @@
 """The LP engine's batched PDHG on the occupancy LP agrees with value iteration / HiGHS to 1e-6."""
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -44,3 +45,26 @@ def test_pdhg_every_environment(name, x64):
         else float(m.nu @ rl.value_iteration(m)[0])
     assert abs(float(v) - ref) < 1e-6
     assert np.abs(np.asarray(rl.flow_residual(m, q))).max() < 1e-6
+
+
+def test_gradients_through_the_lp_engine_match_the_envelope_rule(x64):
+    """d V*/d(features) through jaxor.lp.optimal_value (PDHG) equals the policy-iteration envelope rule."""
+    lr = rl.low_rank_mdp(jax.random.PRNGKey(7), 5, 2, 2)
+
+    def build(Phi, theta):
+        P = jnp.einsum("sad,td->sat", Phi, lr.mu)
+        return rl.TabularMDP(P / P.sum(-1, keepdims=True), Phi @ theta, lr.mdp.gamma, lr.mdp.nu)
+
+    f_lp = jax.jit(jax.value_and_grad(lambda Phi, th: rl.optimal_value_pdhg(build(Phi, th)), argnums=(0, 1)))
+    f_pi = jax.jit(jax.value_and_grad(lambda Phi, th: rl.optimal_value(build(Phi, th)), argnums=(0, 1)))
+    (v1, (gP1, gt1)), (v2, (gP2, gt2)) = f_lp(lr.Phi, lr.theta), f_pi(lr.Phi, lr.theta)
+    assert abs(float(v1 - v2)) < 1e-6
+    np.testing.assert_allclose(np.asarray(gt1), np.asarray(gt2), atol=1e-5)
+    np.testing.assert_allclose(np.asarray(gP1), np.asarray(gP2), atol=1e-5)
+
+
+@pytest.mark.slow
+def test_constrained_value_gradient_is_the_multiplier(x64):
+    c = rl.constrained(jax.random.PRNGKey(5), rl.garnet(jax.random.PRNGKey(11), 10, 2))
+    g = jax.grad(lambda b: rl.optimal_value_pdhg(c.mdp, costs=c.costs, budgets=b))(c.budgets)
+    assert abs(float(g[0]) - float(rl.solve_cmdp(c).lam)) < 1e-5
