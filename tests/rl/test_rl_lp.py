@@ -4,6 +4,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import jaxor
 from jaxor import rl
@@ -132,3 +134,19 @@ def test_approximate_and_feature_lps(envs, x64):
     oh = rl.one_hot_features(10, 2)
     f1 = rl.solve_feature_lp(oh, np.asarray(m.P).reshape(20, 10).T, m.r, m.gamma, m.nu)
     assert abs(f1.value - v_star) < 1e-8
+
+
+@settings(max_examples=15)
+@given(st.integers(0, 2**31 - 1), st.floats(0.1, 0.9))
+def test_random_instances_lp_vi_and_cmdp_agree(seed, frac):
+    """Property over random Garnets and budgets (values drawn, shapes fixed: no recompiles)."""
+    with jaxor.float64():
+        m = rl.garnet(jax.random.PRNGKey(seed), 10, 2)
+        V, _, _ = rl.value_iteration(m)
+        assert abs(rl.solve_dual_lp(m).value - float(m.nu @ V)) < 1e-8
+        c = rl.constrained(jax.random.PRNGKey(seed + 1), m, budget_fraction=frac)
+        lp = rl.solve_cmdp_lp(c)
+        sol = rl.solve_cmdp(c)
+        assert lp.status == "optimal"
+        assert abs(float(sol.value) - lp.value) < 1e-8
+        assert float(sol.cost) <= float(c.budgets[0]) + 1e-8
