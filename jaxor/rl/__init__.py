@@ -47,6 +47,7 @@ from jaxor.rl._lp import flow_matrix as flow_matrix
 from jaxor.rl._lp import optimal_value_pdhg as optimal_value_pdhg
 from jaxor.rl._lp import solve_approximate_lp as solve_approximate_lp
 from jaxor.rl._lp import solve_cmdp_lp as solve_cmdp_lp
+from jaxor.rl._lp import solve_data_driven_lp as solve_data_driven_lp
 from jaxor.rl._lp import solve_dual_lp as solve_dual_lp
 from jaxor.rl._lp import solve_dual_lp_pdhg as solve_dual_lp_pdhg
 from jaxor.rl._lp import solve_feature_lp as solve_feature_lp
@@ -72,7 +73,7 @@ __all__ = [
     "riverswim", "CMDPSolution", "backward_induction", "cmdp_evaluate", "finite_horizon_evaluation",
     "flow_residual", "greedy_policy", "occupancy_measure", "optimal_value", "policy_evaluation",
     "policy_from_occupancy", "policy_iteration", "q_values", "solve_cmdp", "value_iteration", "LPSolution",
-    "flow_matrix", "optimal_value_pdhg", "dual_lp", "solve_dual_lp_pdhg", "solve_approximate_lp", "solve_cmdp_lp", "solve_dual_lp", "solve_feature_lp",
+    "flow_matrix", "optimal_value_pdhg", "dual_lp", "solve_dual_lp_pdhg", "solve_approximate_lp", "solve_cmdp_lp", "solve_data_driven_lp", "solve_dual_lp", "solve_feature_lp",
     "solve_finite_horizon_lp", "solve_primal_lp", "ConstrainedMDP", "FiniteHorizonMDP", "TabularMDP",
     "ResolveOptions", "ResolveTrace", "adaptive_resolve", "compare_methods", "compare_methods_seeds",
     "evaluate_outputs", "geometric_schedule", "mixture_weights", "plug_in",

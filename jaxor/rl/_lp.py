@@ -29,7 +29,7 @@ import scipy.sparse as sp
 from jaxor.lp import highs
 from jaxor.rl._mdp import ConstrainedMDP, FiniteHorizonMDP, TabularMDP
 
-__all__ = ["LPSolution", "dual_lp", "solve_dual_lp_pdhg", "optimal_value_pdhg", "solve_primal_lp", "solve_dual_lp", "solve_cmdp_lp", "solve_finite_horizon_lp",
+__all__ = ["LPSolution", "solve_data_driven_lp", "dual_lp", "solve_dual_lp_pdhg", "optimal_value_pdhg", "solve_primal_lp", "solve_dual_lp", "solve_cmdp_lp", "solve_finite_horizon_lp",
            "solve_approximate_lp", "solve_feature_lp", "flow_matrix"]
 
 
@@ -292,3 +292,35 @@ def optimal_value_pdhg(mdp: TabularMDP, options=None, *, costs=None, budgets=Non
 
     options = PDHG(eps_abs=1e-10, eps_rel=1e-10) if options is None else options
     return -lp_value(dual_lp(mdp, costs, budgets), options) / (1 - mdp.gamma)
+
+
+def solve_data_driven_lp(counts, r, gamma, nu, *, Phi=None, costs=None, budgets=None,
+                         ridge: float = 1e-8) -> LPSolution:
+    """The data-driven occupancy LP from transition counts, solved exactly with HiGHS.
+
+    Tabular (``Phi=None``): the dual LP of the empirical kernel ``n(s,a,s')/n(s,a)``. With features:
+    the feature-space LP (:func:`solve_feature_lp`) with the least-squares ``mu_hat`` (not projected:
+    the LP sees exactly the linear model fitted to the data; it may then report a non-optimal status,
+    which is returned, not raised).
+
+    Args:
+        counts: ``[S, A, S]`` transition counts (:func:`jaxor.rl.sample_counts`).
+        r: ``[S, A]``. gamma: discount. nu: ``[S]``.
+        Phi: optional ``[S, A, d]`` features. costs/budgets: optional ``[K, S, A]`` / ``[K]``.
+        ridge: least-squares ridge (relative to the sample count).
+
+    Returns:
+        :class:`LPSolution` (value scale).
+    """
+    from jaxor.rl._data import estimate_linear_mdp, estimate_tabular
+
+    counts = jnp.asarray(counts)
+    if counts.ndim != 3 or counts.shape[0] != counts.shape[2]:
+        raise ValueError(f"counts must have shape [S, A, S]; got {counts.shape}")
+    if Phi is None:
+        mdp = TabularMDP(estimate_tabular(counts), r, gamma, nu)
+        if costs is None:
+            return solve_dual_lp(mdp)
+        return solve_cmdp_lp(ConstrainedMDP(mdp, costs, budgets))
+    _, mu_hat = estimate_linear_mdp(counts, jnp.asarray(Phi, counts.dtype), ridge, False)
+    return solve_feature_lp(Phi, mu_hat, r, gamma, nu, costs, budgets)

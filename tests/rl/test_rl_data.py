@@ -59,6 +59,14 @@ def test_estimators_and_lsvi(x64):
     lr = rl.low_rank_mdp(jax.random.PRNGKey(7), 5, 2, 2)
     P_hat, _ = rl.estimate_linear_mdp(50.0 * lr.mdp.P, lr.Phi, ridge=1e-14, project=False)
     np.testing.assert_allclose(np.asarray(P_hat), np.asarray(lr.mdp.P), atol=1e-8)
+    # the data-driven LP in feature space: exact on expected counts; one-hot = tabular
+    V_lr, _, _ = rl.value_iteration(lr.mdp)
+    dd = rl.solve_data_driven_lp(50.0 * lr.mdp.P, lr.mdp.r, lr.mdp.gamma, lr.mdp.nu, Phi=lr.Phi, ridge=1e-14)
+    assert abs(dd.value - float(lr.mdp.nu @ V_lr)) < 1e-7
+    c2 = rl.sample_count_stream(jax.random.PRNGKey(5), m.P, SCHED)[-1]
+    t1 = rl.solve_data_driven_lp(c2, m.r, m.gamma, m.nu)
+    t2 = rl.solve_data_driven_lp(c2, m.r, m.gamma, m.nu, Phi=oh, ridge=1e-14)
+    assert abs(t1.value - t2.value) < 1e-7
     # LSVI with one-hot features is value iteration on the empirical MDP
     counts = rl.sample_count_stream(jax.random.PRNGKey(8), m.P, SCHED)[-1]
     _, pi, Q = rl.lsvi(counts, oh, m.r, m.gamma, iters=300, ridge=1e-14)
