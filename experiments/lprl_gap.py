@@ -30,6 +30,50 @@ from jaxor import rl, stats
 from jaxor.registry import Claim, Result, register
 
 WRONG_TOL = 1e-8
+ATTEMPT_TIMEOUT_S = 420
+
+
+def _instance(kind: str, seed: int, n_seeds: int, sched: tuple) -> dict:
+    """One instance's seeds as one vmapped jitted call; returns NumPy arrays (runs in a subprocess)."""
+    with jaxor.float64():
+        keys = jax.random.split(jax.random.fold_in(jax.random.PRNGKey(seed), 1), n_seeds)
+        if kind == "constrained":
+            cm = rl.constrained(jax.random.PRNGKey(3), rl.garnet(jax.random.PRNGKey(0), 10, 2), budget_fraction=0.5)
+            out = rl.compare_methods_seeds(keys, cm.mdp, sched, costs=cm.costs[0], budget=cm.budgets[0])
+        elif kind == "gapped":
+            out = rl.compare_methods_seeds(keys, rl.garnet(jax.random.PRNGKey(0), 50, 5, gamma=0.95), sched,
+                                           lsvi_iters=400)
+        else:
+            lr = rl.low_rank_mdp(jax.random.PRNGKey(5), 50, 5, 4)
+            if kind == "lowrank_features":
+                out = rl.compare_methods_seeds(keys, lr.mdp, sched, Phi=lr.Phi, lsvi_iters=400, allocation="uniform")
+            else:
+                out = rl.compare_methods_seeds(keys, lr.mdp, sched, allocation="uniform")
+        return {k: np.asarray(v) for k, v in out.items()}
+
+
+def _run_isolated(kind, seed, n_seeds, sched, attempts: int = 3) -> dict:
+    """Run :func:`_instance` in a fresh process with a watchdog, retrying on a stall.
+
+    On the shared 2-core CI machine we observed an intermittent deadlock inside the XLA CPU runtime
+    (every thread parked on a futex, the result never ready, no CPU used); a fresh process with a
+    timeout makes the run robust. The computation itself is deterministic in the seed.
+    """
+    import concurrent.futures as cf
+    import multiprocessing as mp
+
+    last = None
+    for _ in range(attempts):
+        ex = cf.ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn"))
+        try:
+            return ex.submit(_instance, kind, seed, n_seeds, tuple(sched)).result(timeout=ATTEMPT_TIMEOUT_S)
+        except cf.TimeoutError as e:
+            last = e
+            for p in list(getattr(ex, "_processes", {}).values()):
+                p.kill()
+        finally:
+            ex.shutdown(wait=False, cancel_futures=True)
+    raise RuntimeError(f"instance {kind!r} stalled {attempts} times") from last
 
 
 def _md_table(header, rows):
@@ -67,8 +111,6 @@ def run(config, out_dir, progress):
     progress.set_total(3)
     metrics, tables, claims, figures = {}, {}, [], []
     with jaxor.float64():
-        key = jax.random.PRNGKey(config.seed)
-        keys = jax.random.split(jax.random.fold_in(key, 1), n_seeds)
         base = rl.garnet(jax.random.PRNGKey(0), 10, 2)
         cm = rl.constrained(jax.random.PRNGKey(3), base, budget_fraction=0.5)
         lp = rl.solve_cmdp_lp(cm)
@@ -76,8 +118,7 @@ def run(config, out_dir, progress):
 
         # ---- (1) constrained Garnet: re-solving vs plug-in --------------------------------
         t0 = time.time()
-        out = rl.compare_methods_seeds(keys, cm.mdp, sched, costs=cm.costs[0], budget=cm.budgets[0])
-        out = {k: np.asarray(v) for k, v in out.items()}
+        out = _run_isolated("constrained", config.seed, n_seeds, sched)
         t_con = time.time() - t0
         progress.update()
         fits, rows = {}, []
@@ -120,8 +161,7 @@ def run(config, out_dir, progress):
 
         # ---- (2) the same Garnet unconstrained (gapped): wrong-policy probability ----------
         gapped = rl.garnet(jax.random.PRNGKey(0), 50, 5, gamma=0.95)
-        out_u = rl.compare_methods_seeds(keys, gapped, sched, lsvi_iters=400)
-        out_u = {k: np.asarray(v) for k, v in out_u.items()}
+        out_u = _run_isolated("gapped", config.seed, n_seeds, sched)
         progress.update()
         gap_a = _action_gap(gapped)
         metrics["garnet_action_gap"] = gap_a
@@ -151,12 +191,8 @@ def run(config, out_dir, progress):
                             "last < first", f"{p_first:.2f} -> {p_last:.2f}", p_last < p_first))
 
         # ---- (3) low-rank linear MDP: features vs tabular -------------------------------
-        lr = rl.low_rank_mdp(jax.random.PRNGKey(5), 50, 5, 4)
-        out_f = rl.compare_methods_seeds(keys, lr.mdp, sched, Phi=lr.Phi, lsvi_iters=400,
-                                         allocation="uniform")
-        out_t = rl.compare_methods_seeds(keys, lr.mdp, sched, allocation="uniform")
-        out_f = {k: np.asarray(v) for k, v in out_f.items()}
-        out_t = {k: np.asarray(v) for k, v in out_t.items()}
+        out_f = _run_isolated("lowrank_features", config.seed, n_seeds, sched)
+        out_t = _run_isolated("lowrank_tabular", config.seed, n_seeds, sched)
         progress.update()
         rows = []
         for i, n in enumerate(sched):
