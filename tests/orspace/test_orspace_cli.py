@@ -19,7 +19,8 @@ def _jaxor(*args, **kw):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True, **kw)
 
 
-def test_orspace_cli_killed_run_resumes(tmp_path, capsys):
+def test_orspace_cli_killed_run_resumes(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("JAXOR_PROGRESS", "1")  # the test checks the progress display (CI silences it)
     out = tmp_path / "run"
     records = out / "records.jsonl"
     proc = _jaxor("run", "--agent", "reference", "--mode", "build", "--out", str(out), "--workers", "2")
