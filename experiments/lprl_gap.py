@@ -57,7 +57,7 @@ def _run_isolated(kind, seed, n_seeds, sched, quick: bool, attempts: int = 3) ->
     The stall this guards against was traced (gdb) to LAPACK's batched ``getrf`` kernel: two copies
     running concurrently inside one vmapped program on 2 cores each waited for pool work that only the
     other's thread could run. ``jaxor.rl`` now solves its linear systems with plain-JAX elimination
-    (:mod:`jaxor.rl._linalg`), so the watchdog should never fire; it stays as a guard so that a runtime
+    (:mod:`jaxor._linalg`), so the watchdog should never fire; it stays as a guard so that a runtime
     stall becomes an error, not a silent hang. The computation is deterministic in the seed.
     """
     import concurrent.futures as cf

@@ -20,7 +20,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxor.rl import _linalg
+from jaxor import _linalg
 from jaxor.rl._envs import default_dtype
 
 __all__ = ["one_hot_features", "random_features", "Transitions", "sample_transitions", "transition_counts",

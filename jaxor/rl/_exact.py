@@ -18,7 +18,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from jaxor.rl import _linalg
+from jaxor import _linalg
 from jaxor.rl._mdp import ConstrainedMDP, FiniteHorizonMDP, TabularMDP
 
 __all__ = [

@@ -105,7 +105,7 @@ def test_api_boundary_errors():
 def test_plain_jax_solve_matches_numpy_and_pivots(x64):
     """jaxor.rl's dense solve (used instead of LAPACK's batched getrf, which deadlocks on 2 cores) is
     Gaussian elimination with partial pivoting: it must solve systems whose leading entry is zero."""
-    from jaxor.rl._linalg import solve
+    from jaxor._linalg import solve
 
     rng = np.random.default_rng(0)
     A = rng.normal(size=(4, 7, 7))

@@ -1,8 +1,9 @@
-"""Dense linear solves written in plain JAX operations, for the small systems of jaxor.rl.
+"""Dense linear solves written in plain JAX operations, for the small systems solved inside vmapped
+programs (jaxor.rl policy evaluation, jaxor.olp dual bases).
 
 Why not ``jnp.linalg.solve``: on CPU it lowers to LAPACK ``getrf`` through an FFI kernel that splits a
 batch of systems over XLA's intra-op thread pool and blocks until the pieces finish. When two such
-kernels run concurrently inside one vmapped program (the seed-batched re-solving runs do exactly this)
+kernels run concurrently inside one vmapped program (the seed-batched re-solving runs of jaxor.rl did)
 on a machine with two cores, each occupies a pool thread while waiting for work that can only run on
 the other: the program never finishes (observed with jaxlib 0.10.2: every runtime thread parked, two of
 them inside ``ParallelBatchMap``). Gaussian elimination with partial pivoting as a ``fori_loop`` is the
