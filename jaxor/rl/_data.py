@@ -20,6 +20,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxor import _linalg
 from jaxor.rl._envs import default_dtype
 
 __all__ = ["one_hot_features", "random_features", "Transitions", "sample_transitions", "transition_counts",
@@ -194,7 +195,7 @@ def estimate_linear_mdp(counts, Phi, ridge: float = 1e-8, project: bool = True):
     N = jnp.maximum(n_sa.sum(), 1.0)
     G = jnp.einsum("sa,sad,sae->de", n_sa, Phi, Phi) + ridge * N * jnp.eye(d, dtype=Phi.dtype)
     B = jnp.einsum("sad,sat->dt", Phi, counts)  # [d, S]
-    mu_hat = jnp.linalg.solve(G, B).T  # [S, d]
+    mu_hat = _linalg.solve(G, B).T  # [S, d]
     P_hat = jnp.einsum("sad,td->sat", Phi, mu_hat)
     if project:
         P_hat = project_simplex(P_hat)
@@ -215,7 +216,7 @@ def lsvi(counts, Phi, r, gamma, *, iters: int = 300, ridge: float = 1e-8):
     n_sa = counts.sum(axis=2)
     N = jnp.maximum(n_sa.sum(), 1.0)
     G = jnp.einsum("sa,sad,sae->de", n_sa, Phi, Phi) + ridge * N * jnp.eye(d, dtype=Phi.dtype)
-    Gi_Phi = jnp.linalg.solve(G, Phi.reshape(S * A, d).T)  # [d, S*A]
+    Gi_Phi = _linalg.solve(G, Phi.reshape(S * A, d).T)  # [d, S*A]
     w_r = n_sa * r
 
     def body(_, theta):

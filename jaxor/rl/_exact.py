@@ -18,6 +18,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
+from jaxor import _linalg
 from jaxor.rl._mdp import ConstrainedMDP, FiniteHorizonMDP, TabularMDP
 
 __all__ = [
@@ -40,7 +41,7 @@ def _evaluate(P, reward, gamma, pi):
     """V^pi = (I - gamma P_pi)^{-1} r_pi, ``[S]``."""
     S = P.shape[0]
     A_mat = jnp.eye(S, dtype=P.dtype) - gamma * _p_pi(P, pi)
-    return jnp.linalg.solve(A_mat, jnp.sum(pi * reward, axis=1))
+    return _linalg.solve(A_mat, jnp.sum(pi * reward, axis=1))
 
 
 @jax.jit
@@ -48,7 +49,7 @@ def _state_occupancy(P, gamma, nu, pi):
     """d^pi = (1 - gamma) nu^T (I - gamma P_pi)^{-1}, ``[S]`` (sums to 1)."""
     S = P.shape[0]
     A_mat = jnp.eye(S, dtype=P.dtype) - gamma * _p_pi(P, pi)
-    return (1.0 - gamma) * jnp.linalg.solve(A_mat.T, nu)
+    return (1.0 - gamma) * _linalg.solve(A_mat.T, nu)
 
 
 @jax.jit
@@ -409,7 +410,7 @@ def _opt_value_g(r, P, nu, gamma):
 def _fwd(r, P, nu, gamma):
     V, pi, _ = _policy_iteration(P, r, gamma)
     S = P.shape[0]
-    occ = jnp.linalg.solve((jnp.eye(S, dtype=P.dtype) - gamma * _p_pi(P, pi)).T, nu)
+    occ = _linalg.solve((jnp.eye(S, dtype=P.dtype) - gamma * _p_pi(P, pi)).T, nu)
     return nu @ V, (V, pi, occ, P, gamma)
 
 

@@ -100,3 +100,20 @@ def test_api_boundary_errors():
         rl.solve_cmdp(rl.ConstrainedMDP(m, np.zeros((2, 3, 2)), np.ones(2)))
     with pytest.raises(ValueError, match="Psi"):
         rl.solve_approximate_lp(m, np.ones((4, 2)))
+
+
+def test_plain_jax_solve_matches_numpy_and_pivots(x64):
+    """jaxor.rl's dense solve (used instead of LAPACK's batched getrf, which deadlocks on 2 cores) is
+    Gaussian elimination with partial pivoting: it must solve systems whose leading entry is zero."""
+    from jaxor._linalg import solve
+
+    rng = np.random.default_rng(0)
+    A = rng.normal(size=(4, 7, 7))
+    A[:, 0, 0] = 0.0  # no pivoting -> division by zero
+    b = rng.normal(size=(4, 7, 3))
+    x = jax.vmap(solve)(jnp.asarray(A), jnp.asarray(b))
+    np.testing.assert_allclose(np.asarray(x), np.linalg.solve(A, b), rtol=1e-10, atol=1e-12)
+    xv = solve(jnp.asarray(A[0]), jnp.asarray(b[0, :, 0]))
+    np.testing.assert_allclose(np.asarray(xv), np.linalg.solve(A[0], b[0, :, 0]), rtol=1e-10, atol=1e-12)
+    with pytest.raises(ValueError, match="square"):
+        solve(jnp.ones((2, 3)), jnp.ones(2))
