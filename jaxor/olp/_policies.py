@@ -81,6 +81,9 @@ class AbstractPolicy(eqx.Module):
     counts re-solves that did not reach the KKT tolerance."""
 
     needs_orders = False
+    #: O(1) work per step and no use of ``ctx.key`` after ``init``: :func:`jaxor.olp.batch_rollout`
+    #: may run the scan outside the ``vmap`` (replications on the minor axis).
+    stepwise = False
     name = "policy"
 
     def init(self, ctx: Context):  # pragma: no cover
@@ -102,6 +105,7 @@ class FluidDual(AbstractPolicy):
 
     p: jax.Array
     name = "fluid"
+    stepwise = True
 
     @classmethod
     def from_generator(cls, gen, key, n_samples: int = 20000) -> FluidDual:
@@ -118,6 +122,7 @@ class FirstOrder(AbstractPolicy):
 
     eta: float | None = None
     name = "first_order"
+    stepwise = True
 
     def init(self, ctx):
         return {"p": jnp.zeros_like(ctx.d)}
@@ -144,6 +149,7 @@ class MirrorDescent(AbstractPolicy):
     eta: float | None = None
     p0: float = 0.5
     p_max: float = 10.0
+    stepwise = True
 
     def __check_init__(self):
         if self.geometry not in ("euclidean", "entropic"):
@@ -315,6 +321,7 @@ class Decoupled(AbstractPolicy):
     T1: int | None = eqx.field(static=True, default=None)
     radius: float | None = None
     eta_D: float | None = None
+    stepwise = True
 
     def __check_init__(self):
         if self.gamma not in (1, 2):
@@ -353,7 +360,7 @@ class Decoupled(AbstractPolicy):
         T1, radius, eta_D = self.constants(n)
         tf = jnp.asarray(t, ctx.d.dtype)
         pL = state["pL"]
-        xL = (r > a @ pL).astype(ctx.d.dtype)
+        xL = (r > jnp.sum(a * pL)).astype(ctx.d.dtype)
         eta_L = self.eta_L if self.eta_L is not None else (1.0 if self.gamma == 2 else 0.3)
         pL = _proj(pL - eta_L / jnp.sqrt(tf + 1.0) * (ctx.d - a * xL))
         in_learning = t < T1
