@@ -153,8 +153,8 @@ def _server(policy, ctx):
     def serve(carry, order):
         t, r, a = order
         b, reward, st, bmin, acc = carry
-        p, allow, st = policy.price(st, t, b, ctx)
-        x = allow & (r > jnp.sum(a * p)) & jnp.all(a <= b)
+        wish, st = policy.decide(st, t, b, r, a, ctx)
+        x = wish & jnp.all(a <= b)
         xf = x.astype(dtype)
         b_next = b - a * xf
         st = policy.update(st, t, r, a, xf, b_next, ctx)
