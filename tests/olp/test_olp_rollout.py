@@ -140,7 +140,7 @@ def test_bad_input_raises_naming_argument():
 
 def test_batch_rollout_sharded(multi_device):
     out = multi_device.call("olp/_olp_sharding.py:check_sharded_rollout")
-    assert out == {"devices": 8, "shape": [13]}
+    assert out == {"devices": 8, "shape": [13], "same": True}
 
 
 def test_vmap_over_step_sizes_and_replications(x64, case):
