@@ -202,6 +202,11 @@ def run(config, out_dir, progress):
             fname = f"regret_{fam.replace(' ', '_').replace('-', '')}.png"
             _plot(out_dir / fname, f"{fam} (m={gen.m})", curves)
             figures.append(fname)
+            # Drop this family's compiled rollouts: hundreds of XLA:CPU executables stay mapped otherwise,
+            # and a full run once failed to map more code memory (LLVM "Cannot allocate memory").
+            from jaxor.olp import _rollout
+            _rollout._CACHE.clear()
+            jax.clear_caches()
             if fam in NONSTATIONARY and "single-sample (8)" in curves:
                 fname2 = f"logsq_{fam}.png"
                 _plot(out_dir / fname2, f"{fam}: regret vs (log n)^2", {"single-sample (8)": curves["single-sample (8)"]},
