@@ -94,7 +94,7 @@ def test_regret_agrees_with_threefry(x64):
     gen = olp.Acceptance(m=2)
     keys = jax.random.split(jax.random.PRNGKey(21), 128)
     n = 200
-    orders = {rng: jax.vmap(lambda k, rng=rng: gen.draw(olp.split_key(k)[0], n, rng))(keys)
+    orders = {rng: jax.jit(jax.vmap(lambda k, rng=rng: gen.draw(olp.split_key(k)[0], n, rng)))(keys)
               for rng in ("threefry", "philox")}
     r_all = jnp.concatenate([orders["threefry"][0], orders["philox"][0]])
     a_all = jnp.concatenate([orders["threefry"][1], orders["philox"][1]])
