@@ -1,9 +1,10 @@
 """Benchmark: jitted, vmapped online-LP rollouts against NumPy and against HiGHS-per-step re-solving.
 
 1. First-order (Li-Sun-Ye) rollouts, 1000 replications x n = 1e4 x m = 10 on the acceptance family,
-   one jitted ``jaxor.olp.batch_rollout`` call (orders drawn inside the scan, ``chunk`` periods per
-   vectorised PRNG call, and one per step for comparison) against NumPy looping
-   over t, vectorised over replications, with the orders pregenerated in chunks of 100 periods.
+   one jitted ``jaxor.olp.batch_rollout`` call (orders drawn inside the scan, 100 periods per
+   vectorised draw; JAX's threefry, XLA's RngBitGenerator, and the opt-in Philox-4x32-10 simulation
+   generator) against NumPy looping over t, vectorised over replications, with the orders
+   pregenerated in chunks of 100 periods by ``default_rng`` (PCG64), the generation timed inside.
 2. Re-solving at every step (Li-Ye action-history-dependent, Xu et al. single-sample): the scan with
    the warm-started exact dual simplex against a Python loop that calls HiGHS once per step
    (``jaxor.olp.naive.resolve_rollout``), at a smaller size.
@@ -47,18 +48,19 @@ def run(quick: bool = False) -> list[benchmarking.Ratio]:
     t_np = benchmarking.median_time(lambda: _numpy_first_order(reps, n, m, 0.25, 0))
     steps = reps * n
     rows = []
-    # The PRNG is the caller's choice of key: threefry (JAX's default) and XLA's RngBitGenerator;
-    # orders drawn 100 periods per vectorised call (the rollout's default) or one per step.
-    for impl, chunk in (("threefry2x32", olp.DEFAULT_CHUNK), ("threefry2x32", None), ("unsafe_rbg", olp.DEFAULT_CHUNK)):
+    # The generator is the caller's choice: JAX's PRNG with threefry2x32 keys (the default) or XLA's
+    # RngBitGenerator (unsafe_rbg keys), and the opt-in Philox-4x32-10 simulation generator
+    # (rng="philox"); orders drawn olp.DEFAULT_CHUNK periods per vectorised call.
+    for impl, rng in (("threefry2x32", "threefry"), ("threefry2x32", "philox"), ("unsafe_rbg", "threefry")):
         keys = jax.random.split(jax.random.key(0, impl=impl), reps)
         t_ours = benchmarking.median_time(
-            lambda keys=keys, chunk=chunk: olp.batch_rollout(policy, gen, keys, n, chunk=chunk).reward)
-        draws = "per step" if chunk is None else f"chunk={chunk}"
+            lambda keys=keys, rng=rng: olp.batch_rollout(policy, gen, keys, n, rng=rng).reward)
+        label = "Philox-4x32-10 (rng='philox')" if rng == "philox" else f"{impl} keys"
         rows.append(benchmarking.Ratio(
-            "olp", f"first-order {reps} reps x n={n} x m={m} (float32, {impl} keys, {draws})", t_ours, t_np,
-            "NumPy loop over t", "s", t_np / t_ours, target=5.0,
-            note=f"per step: jaxor {1e6 * t_ours / n:.1f} us ({1e6 * t_ours / steps:.3f} us per rep-step), "
-                 f"NumPy {1e6 * t_np / n:.1f} us ({1e6 * t_np / steps:.3f} us per rep-step)"))
+            "olp", f"first-order {reps} reps x n={n} x m={m} (float32, {label}, chunk={olp.DEFAULT_CHUNK})",
+            t_ours, t_np, "NumPy loop over t", "s", t_np / t_ours, target=5.0,
+            note=f"per step: jaxor {1e6 * t_ours / n:.1f} us ({1e6 * t_ours / steps:.4f} us per rep-step), "
+                 f"NumPy {1e6 * t_np / n:.1f} us ({1e6 * t_np / steps:.4f} us per rep-step)"))
 
     n_rs, m_rs, reps_rs = (200, 4, 2) if quick else (1000, 4, 4)
     with jaxor.float64():

@@ -17,6 +17,9 @@ from jaxor.olp._generators import NetworkRM as NetworkRM
 from jaxor.olp._generators import Nonstationary as Nonstationary
 from jaxor.olp._generators import fluid_price as fluid_price
 from jaxor.olp._hindsight import solve_hindsight as solve_hindsight
+from jaxor.olp._philox import philox4x32 as philox4x32
+from jaxor.olp._philox import philox_key as philox_key
+from jaxor.olp._philox import philox_uniforms as philox_uniforms
 from jaxor.olp._policies import AbstractPolicy as AbstractPolicy
 from jaxor.olp._policies import Context as Context
 from jaxor.olp._policies import Decoupled as Decoupled
@@ -37,7 +40,7 @@ from jaxor.olp._rollout import rollout as rollout
 from jaxor.olp._rollout import split_key as split_key
 
 __all__ = [
-    "DualSolution", "dual_objective", "solve_dual", "solve_hindsight",
+    "DualSolution", "dual_objective", "solve_dual", "solve_hindsight", "philox4x32", "philox_key", "philox_uniforms",
     "AbstractGenerator", "Acceptance", "FiniteSupport", "LiYeInput", "NetworkRM", "Nonstationary", "fluid_price",
     "AbstractPolicy", "Context", "FluidDual", "FirstOrder", "MirrorDescent", "DynamicLearning", "LiYe", "Decoupled",
     "WaitLess", "SingleSample",

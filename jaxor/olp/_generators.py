@@ -33,6 +33,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxor.olp._philox import philox_key, philox_uniforms
+
 __all__ = ["AbstractGenerator", "Acceptance", "FiniteSupport", "Nonstationary", "NetworkRM", "LiYeInput",
            "fluid_price"]
 
@@ -72,19 +74,53 @@ class AbstractGenerator(eqx.Module):
     def sample(self, key: jax.Array, t, n: int) -> tuple[jax.Array, jax.Array]:  # pragma: no cover
         raise NotImplementedError
 
+    #: uniforms per order consumed by :meth:`from_uniforms` (``None``: ``rng="philox"`` unsupported).
+    n_uniforms = None
+
+    def from_uniforms(self, u: jax.Array, t, n: int) -> tuple[jax.Array, jax.Array]:  # pragma: no cover
+        """Orders from uniforms (``rng="philox"``): ``u [n_uniforms, *batch]`` in ``[0, 1)``, ``t``
+        broadcastable to ``batch``; returns ``r [*batch]``, ``a [m, *batch]`` (elementwise in the
+        batch, so the caller's layout is kept)."""
+        raise NotImplementedError
+
     def order(self, key: jax.Array, t, n: int) -> tuple[jax.Array, jax.Array]:
         """The order of period ``t``: ``sample(fold_in(key, t), t, n)`` (what a rollout sees)."""
         return self.sample(jax.random.fold_in(key, t), t, n)
 
-    def draw(self, key: jax.Array, n: int) -> tuple[jax.Array, jax.Array]:
-        """All ``n`` orders as arrays: ``r [n]``, ``a [n, m]`` (the same values as :meth:`order`)."""
+    def orders(self, key: jax.Array, ts: jax.Array, n: int, rng: str = "threefry"):
+        """The orders of periods ``ts [C]``: ``r [C]``, ``a [C, m]``.
+
+        ``rng="threefry"``: :meth:`order` per period (JAX's PRNG, whatever the key's implementation).
+        ``rng="philox"``: the opt-in Philox-4x32-10 simulation generator
+        (:mod:`jaxor.olp._philox`) keyed from ``key``: order ``t`` is :meth:`from_uniforms` of
+        ``philox_uniforms(philox_key(key), t, n_uniforms)``.
+        """
+        if check_rng(rng, self) == "threefry":
+            return jax.vmap(lambda t: self.order(key, t, n))(ts)
+        r, a = self.from_uniforms(philox_uniforms(philox_key(key), ts, self.n_uniforms, _float()), ts, n)
+        return r, jnp.moveaxis(a, 0, -1)
+
+    def draw(self, key: jax.Array, n: int, rng: str = "threefry") -> tuple[jax.Array, jax.Array]:
+        """All ``n`` orders as arrays: ``r [n]``, ``a [n, m]`` (the same values a rollout with this
+        ``rng`` sees)."""
         n = _check_n(n)
-        ts = jnp.arange(n)
-        return jax.vmap(lambda t: self.order(key, t, n))(ts)
+        return self.orders(key, jnp.arange(n), n, rng)
 
     def budget(self, n: int) -> jax.Array:
         """``b = n d``: ``[m]``."""
         return _check_n(n) * self.d
+
+
+RNGS = ("threefry", "philox")
+
+
+def check_rng(rng, gen=None) -> str:
+    """Validate ``rng`` (``"threefry"`` or ``"philox"``) and, for ``"philox"``, that ``gen`` supports it."""
+    if rng not in RNGS:
+        raise ValueError(f"rng must be one of {RNGS}; got {rng!r}")
+    if rng == "philox" and gen is not None and gen.n_uniforms is None:
+        raise ValueError(f"rng='philox' is not supported by {type(gen).__name__} (no from_uniforms); use 'threefry'")
+    return rng
 
 
 def _check_n(n) -> int:
@@ -130,6 +166,18 @@ class Acceptance(AbstractGenerator):
             raise ValueError(f"noise must be nonnegative; got {noise}")
         self.a_max = float(a_max)
         self.noise = float(noise)
+
+    @property
+    def n_uniforms(self):
+        return self.m + 1 + (2 if self.noise > 0 else 0)
+
+    def from_uniforms(self, u, t, n):
+        a = self.a_max * u[: self.m]
+        r = u[self.m]
+        if self.noise > 0:  # Box-Muller from two more uniforms
+            z = jnp.sqrt(-2.0 * jnp.log1p(-u[self.m + 1])) * jnp.cos(2.0 * math.pi * u[self.m + 2])
+            r = r + self.noise * z
+        return r, a
 
     def sample(self, key, t, n):
         # One draw of m + 1 uniforms per order (a single PRNG call keeps in-scan sampling cheap).
@@ -190,6 +238,14 @@ class FiniteSupport(AbstractGenerator):
         k = jax.random.categorical(key, self.logits)
         return self.rewards[k], self.consumption[k]
 
+    n_uniforms = 1
+
+    def from_uniforms(self, u, t, n):
+        """Inverse CDF of the type distribution at ``u[0]``."""
+        cdf = jnp.cumsum(jnp.exp(self.logits))
+        k = jnp.minimum(jnp.searchsorted(cdf, u[0] * cdf[-1], side="right"), self.rewards.shape[0] - 1)
+        return self.rewards[k], jnp.moveaxis(self.consumption[k], -1, 0)
+
 
 class Nonstationary(AbstractGenerator):
     """The acceptance family with a period-dependent reward scale ``c(t / n)``.
@@ -238,6 +294,14 @@ class Nonstationary(AbstractGenerator):
         if self.kind == "periodic":
             return 1.0 + amp * jnp.sin(2.0 * math.pi * self.periods * s)
         return jnp.where(s < 1 / 3, 1.0 - amp, jnp.where(s < 2 / 3, 1.0 + amp, 1.0 - amp / 2))
+
+    @property
+    def n_uniforms(self):
+        return self.m + 1
+
+    def from_uniforms(self, u, t, n):
+        s = jnp.asarray(t, _float()) / n
+        return self.scale(s) * u[self.m], 2.0 * u[: self.m]
 
     def sample(self, key, t, n):
         k1, k2 = jax.random.split(key)

@@ -55,6 +55,8 @@ def resolve_rollout(r, a, b, kind: str = "li_ye", samples=None) -> float:
     ``kind="li_ye"``: after order ``t`` solve the history LP with budget ``(t+1) b_{t+1}/(n-t-1)``.
     ``kind="single_sample"``: before order ``t`` solve the LP of ``samples`` (a pair ``(r_hat, a_hat)``)
     over periods ``t..n-1`` with the remaining budget ``b_t``.
+    ``kind="single_sample_true"``: at order ``t`` solve the LP of the realised order ``t`` and the
+    samples of periods ``t+1..n-1`` with budget ``b_t``; accept iff its ``x_t >= 1/2`` (and it fits).
     """
     r = np.asarray(r, np.float64)
     a = np.asarray(a, np.float64)
@@ -66,7 +68,16 @@ def resolve_rollout(r, a, b, kind: str = "li_ye", samples=None) -> float:
         if kind == "single_sample":
             rh, ah = samples
             p = lp_dual_price(np.asarray(rh)[t:], np.asarray(ah)[t:], b)
-        x = float(r[t] > a[t] @ p and np.all(a[t] <= b))
+        if kind == "single_sample_true":
+            rh, ah = samples
+            rr = np.r_[r[t], np.asarray(rh)[t + 1:]]
+            aa = np.vstack([a[t][None], np.asarray(ah)[t + 1:]])
+            res = highs.solve(-rr, aa.T, None, b, 0.0, 1.0)
+            if not res.ok:
+                raise RuntimeError(f"HiGHS failed: {res.status}")
+            x = float(res.x[0] >= 0.5 and np.all(a[t] <= b))
+        else:
+            x = float(r[t] > a[t] @ p and np.all(a[t] <= b))
         b -= a[t] * x
         reward += r[t] * x
         if kind == "li_ye" and t < n - 1:

@@ -55,11 +55,13 @@ def test_chunked_draws_match_reference(x64, case, chunk):
         olp.rollout(olp.FirstOrder(), gen, key, N_REF, chunk=0)
 
 
-@pytest.mark.parametrize("policy", [olp.LiYe(), olp.SingleSample()], ids=["li_ye", "single_sample"])
+@pytest.mark.parametrize("policy", [olp.LiYe(), olp.SingleSample(), olp.SingleSample(current="true")],
+                         ids=["li_ye", "single_sample", "single_sample_true"])
 def test_resolving_matches_highs_per_step(x64, case, policy):
     gen, key, r, a, b, samples = case
     res = olp.rollout(policy, gen, key, N_REF)
     kind = "li_ye" if isinstance(policy, olp.LiYe) else "single_sample"
+    kind += "_true" if getattr(policy, "current", "") == "true" else ""
     ref = naive.resolve_rollout(r, a, b, kind=kind, samples=tuple(np.asarray(s) for s in samples))
     assert int(res.solver_fails) == 0
     assert float(res.reward) == pytest.approx(ref, rel=1e-12)
@@ -138,7 +140,7 @@ def test_bad_input_raises_naming_argument():
 
 def test_batch_rollout_sharded(multi_device):
     out = multi_device.call("olp/_olp_sharding.py:check_sharded_rollout")
-    assert out == {"devices": 8, "shape": [13]}
+    assert out == {"devices": 8, "shape": [13], "same": True}
 
 
 def test_vmap_over_step_sizes_and_replications(x64, case):
