@@ -9,7 +9,7 @@ Per chunk of length ``C`` with rows ``K, Kw = d*K, V, Q`` (Q already scaled), ga
 in-chunk cumulative log decay ``gam = cumsum(g)``, ``Gam_ij = exp(gam_i - gam_j)`` and incoming state S:
 
     A  = tril(diag(beta) (K Kw^T * Gam), -1)
-    [W | U] = (I + A)^{-1} diag(beta) [K * exp(gam) | V]        (forward substitution, no inverse)
+    [W | U] = (I + A)^{-1} diag(beta) [K * exp(gam) | V]        (unit_tril_inverse, all chunks at once)
     U' = U - W S
     O  = (Q * exp(gam)) S + ((Q Kw^T) * Gam * M) U'              (M: lower triangle incl. diagonal)
     S <- exp(gam_C) S + (Kw * exp(gam_C - gam))^T U'
@@ -44,7 +44,9 @@ def forward_substitution(A, R):
     """Solve ``(I + A) X = R`` for strictly lower-triangular ``A [..., C, C]`` and ``R [..., C, D]``.
 
     Row by row (``X_i = R_i - sum_{j<i} A_ij X_j``) with a ``fori_loop``; every chunk of the batch is
-    solved at once. Plain jnp ops only (no LAPACK call), so it differentiates and batches freely.
+    solved at once. Plain jnp ops only (no LAPACK call). This is the reference that
+    :func:`unit_tril_inverse` is tested against; its autodiff backward stores ``X`` per row and is
+    slow, so the chunkwise path does not use it.
     """
     C = A.shape[-1]
     rows = jnp.arange(C)
@@ -54,6 +56,70 @@ def forward_substitution(A, R):
         return jnp.where((rows == i)[:, None], X - upd[..., None, :], X)
 
     return jax.lax.fori_loop(1, C, body, R)
+
+
+def _tril_inverse_blocks(A):
+    """``(I + A)^{-1}`` by recursive doubling over diagonal blocks (``C`` a power of two).
+
+    Level ``b`` (``b = 1, 2, 4, ..., C/2``) turns the inverses of the diagonal ``b x b`` blocks into
+    those of the ``2b x 2b`` blocks with the exact block formula
+
+        [[L11, 0], [L21, L22]]^{-1} = [[X11, 0], [-X22 L21 X11, X22]],   X11 = L11^{-1}, X22 = L22^{-1},
+
+    batched over every block of every chunk. Algebraically this is forward substitution (no
+    cancellation-prone series such as ``(I - A)(I + A^2)...``); it costs about ``2/3 C^3`` flops.
+    """
+    C = A.shape[-1]
+    lead = A.shape[:-2]
+    X = jnp.ones(lead + (C, 1, 1), A.dtype)          # the C diagonal 1 x 1 blocks of a unit triangle
+    b = 1
+    while b < C:
+        nb = C // (2 * b)
+        blocks = jnp.diagonal(A.reshape(lead + (nb, 2 * b, nb, 2 * b)), axis1=-4, axis2=-2)
+        L21 = jnp.moveaxis(blocks, -1, -3)[..., b:, :b]                 # [..., nb, b, b]
+        X11, X22 = X[..., 0::2, :, :], X[..., 1::2, :, :]
+        X21 = -(X22 @ (L21 @ X11))
+        X = jnp.concatenate([jnp.concatenate([X11, jnp.zeros_like(X11)], -1),
+                             jnp.concatenate([X21, X22], -1)], -2)
+        b *= 2
+    return X[..., 0, :, :]
+
+
+@jax.custom_vjp
+def unit_tril_inverse(A):
+    """``(I + A)^{-1}`` for strictly lower-triangular ``A [..., C, C]`` (only that part of ``A`` is read).
+
+    Forward: recursive doubling over diagonal blocks (:func:`_tril_inverse_blocks`; ``C`` is padded
+    to a power of two with an identity block). Backward: ``dA = -tril(X^T G X^T, -1)`` for
+    ``X = (I + A)^{-1}`` and cotangent ``G``, two matmuls per chunk.
+
+    Examples:
+        >>> import jax.numpy as jnp
+        >>> A = jnp.array([[0.0, 0.0], [2.0, 0.0]])
+        >>> unit_tril_inverse(A)
+        Array([[ 1.,  0.],
+               [-2.,  1.]], dtype=float32)
+    """
+    C = A.shape[-1]
+    P = 1 << (C - 1).bit_length()
+    if P != C:
+        A = jnp.pad(A, [(0, 0)] * (A.ndim - 2) + [(0, P - C), (0, P - C)])
+    return _tril_inverse_blocks(A)[..., :C, :C]
+
+
+def _unit_tril_inverse_fwd(A):
+    X = unit_tril_inverse(A)
+    return X, X
+
+
+def _unit_tril_inverse_bwd(X, G):
+    Xt = jnp.swapaxes(X, -1, -2)
+    C = X.shape[-1]
+    strict = jnp.arange(C)[:, None] > jnp.arange(C)[None, :]
+    return (jnp.where(strict, -(Xt @ G @ Xt), 0.0),)
+
+
+unit_tril_inverse.defvjp(_unit_tril_inverse_fwd, _unit_tril_inverse_bwd)
 
 
 def chunk_core(q, k, kw, v, beta, g, S0, *, chunk_size: int):
@@ -72,10 +138,8 @@ def chunk_core(q, k, kw, v, beta, g, S0, *, chunk_size: int):
     Gam = jnp.where(incl, jnp.exp(jnp.where(incl, diff, 0.0)), 0.0)     # [.., C, C]
     e = jnp.exp(gam)
     A = jnp.where(strict, bc[..., :, None] * jnp.einsum("...ik,...jk->...ij", Kc, KW) * Gam, 0.0)
-    R = bc[..., None] * jnp.concatenate([Kc * e[..., None], Vc], axis=-1)
-    X = forward_substitution(A, R)                                      # [.., C, K + V]
-    Kdim = k.shape[-1]
-    W, U = X[..., :Kdim], X[..., Kdim:]
+    Tb = unit_tril_inverse(A) * bc[..., None, :]                          # (I + A)^{-1} diag(beta)
+    W, U = Tb @ (Kc * e[..., None]), Tb @ Vc                              # batched over all chunks
     P = jnp.einsum("...ik,...jk->...ij", Q, KW) * Gam                    # masked by Gam (incl. diag)
     eC = e[..., -1]
     KWr = KW * jnp.exp(gam[..., -1:] - gam)[..., None]
