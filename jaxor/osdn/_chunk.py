@@ -125,34 +125,42 @@ unit_tril_inverse.defvjp(_unit_tril_inverse_fwd, _unit_tril_inverse_bwd)
 def chunk_core(q, k, kw, v, beta, g, S0, *, chunk_size: int):
     """The chunkwise form on prepared inputs (``q`` scaled, all in one float dtype).
 
-    Shapes: ``q, k, kw: [B, T, H, K]``, ``v: [B, T, H, V]``, ``beta, g: [B, T, H]``, ``S0: [B, H, K, V]``.
+    Shapes: ``q, k, kw: [B, T, H, K]``, ``v: [B, T, H, V]``, ``beta: [B, T, H]``, ``g: [B, T, H]`` or
+    None (no decay: the ``exp`` factors are skipped), ``S0: [B, H, K, V]``.
     Returns ``(o [B, T, H, V], S_T [B, H, K, V])``.
     """
     T = q.shape[1]
     C = chunk_size
     Q, Kc, KW, Vc = (_to_chunks(x, C) for x in (q, k, kw, v))          # [B, H, NC, C, D]
-    bc, gam = _to_chunks(beta, C), jnp.cumsum(_to_chunks(g, C), axis=-1)  # [B, H, NC, C]
+    bc = _to_chunks(beta, C)                                            # [B, H, NC, C]
     idx = jnp.arange(C)
     strict, incl = idx[:, None] > idx[None, :], idx[:, None] >= idx[None, :]
-    diff = gam[..., :, None] - gam[..., None, :]
-    Gam = jnp.where(incl, jnp.exp(jnp.where(incl, diff, 0.0)), 0.0)     # [.., C, C]
-    e = jnp.exp(gam)
-    A = jnp.where(strict, bc[..., :, None] * jnp.einsum("...ik,...jk->...ij", Kc, KW) * Gam, 0.0)
+    A = bc[..., :, None] * jnp.einsum("...ik,...jk->...ij", Kc, KW)
+    P = jnp.einsum("...ik,...jk->...ij", Q, KW)
+    if g is None:
+        A, P = jnp.where(strict, A, 0.0), jnp.where(incl, P, 0.0)
+        Ke, Qe, KWr, eC = Kc, Q, KW, None
+    else:
+        gam = jnp.cumsum(_to_chunks(g, C), axis=-1)
+        diff = gam[..., :, None] - gam[..., None, :]
+        Gam = jnp.where(incl, jnp.exp(jnp.where(incl, diff, 0.0)), 0.0)  # [.., C, C]
+        e = jnp.exp(gam)
+        A, P = jnp.where(strict, A * Gam, 0.0), P * Gam                 # P masked by Gam (incl. diag)
+        Ke, Qe, eC = Kc * e[..., None], Q * e[..., None], e[..., -1]
+        KWr = KW * jnp.exp(gam[..., -1:] - gam)[..., None]
     Tb = unit_tril_inverse(A) * bc[..., None, :]                          # (I + A)^{-1} diag(beta)
-    W, U = Tb @ (Kc * e[..., None]), Tb @ Vc                              # batched over all chunks
-    P = jnp.einsum("...ik,...jk->...ij", Q, KW) * Gam                    # masked by Gam (incl. diag)
-    eC = e[..., -1]
-    KWr = KW * jnp.exp(gam[..., -1:] - gam)[..., None]
+    W, U = Tb @ Ke, Tb @ Vc                                               # batched over all chunks
 
     def step(S, xs):
         W_c, U_c, KWr_c, eC_c = xs
         Up = U_c - W_c @ S
-        return eC_c[..., None, None] * S + jnp.swapaxes(KWr_c, -1, -2) @ Up, (S, Up)
+        S_dec = S if eC_c is None else eC_c[..., None, None] * S
+        return S_dec + jnp.swapaxes(KWr_c, -1, -2) @ Up, (S, Up)
 
     mv = lambda x: jnp.moveaxis(x, 2, 0)
-    S_T, (S_in, Up) = jax.lax.scan(step, S0, (mv(W), mv(U), mv(KWr), mv(eC)))
+    S_T, (S_in, Up) = jax.lax.scan(step, S0, (mv(W), mv(U), mv(KWr), None if eC is None else mv(eC)))
     S_in, Up = jnp.moveaxis(S_in, 0, 2), jnp.moveaxis(Up, 0, 2)         # [B, H, NC, K, V], [B, H, NC, C, V]
-    O = (Q * e[..., None]) @ S_in + P @ Up
+    O = Qe @ S_in + P @ Up
     return _from_chunks(O, T), S_T
 
 
@@ -198,7 +206,6 @@ def chunk_delta_rule(q, k, v, beta, *, g=None, d=None, scale=None, initial_state
     """
     _check_chunk_size(chunk_size)
     q, k, v, beta, g, d, S0, scale = _checks.prepare_delta(q, k, v, beta, g, d, initial_state, scale, dtype)
-    g = jnp.zeros_like(beta) if g is None else g
     return _delta(kernel, q * scale, k, k if d is None else d * k, v, beta, g, S0, chunk_size, interpret)
 
 
@@ -224,6 +231,5 @@ def chunk_osdn(q, k, v, beta, *, g=None, eta=1.0, d_init=1.0, d_min=0.1, d_max=1
         scale=scale, initial_state=initial_state, dtype=dtype)
     d_seq, (d, kp, bp, lp), frac = precondition(k, beta, eta=eta, state=state, apf_gate=lam,
                                                 feedback=feedback, d_min=d_min, d_max=d_max)
-    g = jnp.zeros_like(beta) if g is None else g
     o, S = _delta(kernel, q * scale, k, d_seq * k, v, beta, g, state.S, chunk_size, interpret)
     return o, OSDNState(S, d, kp, bp, lp), frac

@@ -92,6 +92,26 @@ def test_fixed_random_d_chunk_vs_recurrent_and_gradient(data64):
         assert rel(o_sw, o_ok) > 1e-3
 
 
+def test_ungated_chunk_skips_decay_and_matches_recurrent_float64(data64):
+    """``g=None`` takes the chunk path without decay factors; still equal to the scan, gradients too."""
+    args = tuple(data64[a] for a in ("q", "k", "v", "beta", "d", "S0"))
+
+    def loss(fn, q, k, v, beta, d, S0):
+        o, S = fn(q, k, v, beta, d=d, initial_state=S0)
+        return jnp.sum(o * data64["do"]) + jnp.sum(S * data64["dS"])
+
+    with jaxor.float64():
+        gr = jax.jit(jax.grad(functools.partial(loss, recurrent_delta_rule), argnums=tuple(range(6))))(*args)
+        gc = jax.jit(jax.grad(functools.partial(loss, functools.partial(chunk_delta_rule, chunk_size=32)),
+                              argnums=tuple(range(6))))(*args)
+        fwd = lambda fn, q, k, v, beta, d, S0: fn(q, k, v, beta, d=d, initial_state=S0)
+        o_r, S_r = jax.jit(functools.partial(fwd, recurrent_delta_rule))(*args)
+        o_c, S_c = jax.jit(functools.partial(fwd, functools.partial(chunk_delta_rule, chunk_size=32)))(*args)
+    assert rel(o_c, o_r) <= TOL and rel(S_c, S_r) <= TOL
+    for a, b in zip(gc, gr, strict=True):
+        assert float(jnp.linalg.norm(b)) > 0 and rel(a, b) <= TOL
+
+
 def test_recurrent_matches_naive_loop(data64):
     sl = {a: (None if data64[a] is None else data64[a][:, :12]) for a in ("q", "k", "v", "beta", "g", "lam")}
     for fb in ("same", "next"):
