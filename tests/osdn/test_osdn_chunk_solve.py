@@ -36,7 +36,7 @@ def _solve_vjp(solve, A, R, G):
     return X, vjp(G)
 
 
-@pytest.mark.parametrize("C", [16, 24, 64])
+@pytest.mark.parametrize("C", [24, 64])   # 16 and 32 run in the full chunk-vs-recurrent tests
 def test_inverse_solve_matches_forward_substitution_float64_with_gradients(C):
     with jaxor.float64():
         A, R, G = _system(jax.random.PRNGKey(C), C, jnp.float64)

@@ -112,6 +112,29 @@ def test_ungated_chunk_skips_decay_and_matches_recurrent_float64(data64):
         assert float(jnp.linalg.norm(b)) > 0 and rel(a, b) <= TOL
 
 
+def test_segmented_chunk_core_matches_recurrent_float64(data64):
+    """Segments of chunks (here 3 chunks of 16, padded to 2 segments) carry the state exactly."""
+    from jaxor.osdn._chunk import chunk_core
+
+    args = tuple(data64[a] for a in ("q", "k", "v", "beta", "g", "d", "S0"))
+
+    def loss(fn, q, k, v, beta, g, d, S0):
+        o, S = fn(q, k, v, beta, g, d, S0)
+        return jnp.sum(o * data64["do"]) + jnp.sum(S * data64["dS"]), (o, S)
+
+    seg = lambda q, k, v, beta, g, d, S0: chunk_core(q * 8 ** -0.5, k, d * k, v, beta, g, S0, chunk_size=16,
+                                                     segment_chunks=3)
+    ref = lambda q, k, v, beta, g, d, S0: recurrent_delta_rule(q, k, v, beta, g=g, d=d, initial_state=S0)
+    with jaxor.float64():
+        outs = [jax.jit(jax.grad(functools.partial(loss, f), argnums=tuple(range(7)), has_aux=True))(*args)
+                for f in (seg, ref)]
+    (g_s, (o_s, S_s)), (g_r, (o_r, S_r)) = outs
+    assert -(-data64["q"].shape[1] // 16) % 3 != 0          # the last segment is padded
+    assert rel(o_s, o_r) <= TOL and rel(S_s, S_r) <= TOL
+    for a, b in zip(g_s, g_r, strict=True):
+        assert rel(a, b) <= TOL
+
+
 def test_recurrent_matches_naive_loop(data64):
     sl = {a: (None if data64[a] is None else data64[a][:, :12]) for a in ("q", "k", "v", "beta", "g", "lam")}
     for fb in ("same", "next"):
