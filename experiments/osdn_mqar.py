@@ -217,7 +217,7 @@ def run(config, out_dir, progress):
         dn = np.asarray(res[(T, P, "DeltaNet")]["acc"])
         for name in [n for n in models if n.startswith("OSDN")]:
             os_ = np.asarray(res[(T, P, name)]["acc"])
-            diff = 100 * (os_.mean() - dn.mean())
+            diff = float(100 * (os_.mean() - dn.mean()))
             claims.append(Claim(f"{name} not worse than DeltaNet by > 2 points (T={T}, pairs={P}, mean of "
                                 f"{len(seeds)} seeds)", ">= -2.0 points", round(diff, 2), diff >= -2.0))
             if len(seeds) > 1:
