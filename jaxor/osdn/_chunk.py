@@ -9,12 +9,15 @@ Per chunk of length ``C`` with rows ``K, Kw = d*K, V, Q`` (Q already scaled), ga
 in-chunk cumulative log decay ``gam = cumsum(g)``, ``Gam_ij = exp(gam_i - gam_j)`` and incoming state S:
 
     A  = tril(diag(beta) (K Kw^T * Gam), -1)
-    [W | U] = (I + A)^{-1} diag(beta) [K * exp(gam) | V]        (unit_tril_inverse, all chunks at once)
+    [W | U] = (I + A)^{-1} diag(beta) [K * exp(gam) | V]        (unit_tril_inverse, batched over chunks)
     U' = U - W S
     O  = (Q * exp(gam)) S + ((Q Kw^T) * Gam * M) U'              (M: lower triangle incl. diagonal)
     S <- exp(gam_C) S + (Kw * exp(gam_C - gam))^T U'
 
-The derivation is in ``kernels/osdn/README.md``. With ``d = 1`` and ``g = 0`` this is DeltaNet's form.
+Everything but the state hand-off (``U'`` and the ``S`` update, a ``lax.scan`` over chunks) is
+batched over the chunks of a segment of 8 chunks; segments run in an outer ``lax.scan`` (see
+:func:`chunk_core`). The derivation is in ``kernels/osdn/README.md``. With ``d = 1`` and ``g = 0``
+this is DeltaNet's form.
 """
 
 from __future__ import annotations
