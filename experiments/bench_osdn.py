@@ -5,7 +5,9 @@ Tokens per second, forward and forward+backward, at B = 8, H = 4, d_k = d_v = 64
 process; the issue's target is chunk >= 3x recurrent training throughput at T = 2048 on CPU.
 On CPU the Pallas kernels run in interpret mode (a correctness path, not a fast one), so they are
 timed only at T = 512. ``--gpu`` (only on a machine with an NVIDIA GPU) times the compiled Triton
-kernels and reports the fraction of the device's float32 peak; this has not been measured yet.
+kernels and reports the fraction of the device's float32 peak; this has not been measured yet
+(not measured on GPU). Memory: the recurrent scan's backward keeps one ``[B, H, d, d]`` state per
+token, so the T = 8192 training row peaks at about 14.5 GB of host memory (measured RSS).
 """
 
 from __future__ import annotations
@@ -76,7 +78,8 @@ def run(quick: bool = False, gpu: bool = False) -> list[Ratio]:
                         peak = next((p for name, p in PEAK_FP32.items() if name in jax.devices()[0].device_kind), None)
                         if peak and j == 0:
                             note += f"; {chunk_flops(T) / times[impl][0] / peak:.1%} of fp32 peak (fwd)"
-                rows.append(Ratio("osdn", f"{mode} T={T} B={B} H={H} d={D}", ours, rec, "recurrent scan",
+                label = "chunk (XLA, C=64)" if impl == "chunk" else "Pallas (C=64)"
+                rows.append(Ratio("osdn", f"{label} {mode} T={T} B={B} H={H} d={D} float32", ours, rec, "recurrent scan",
                                   "tokens/s", ours / rec, target, note or f"{impl} ({jax.default_backend()})"))
     return rows
 
