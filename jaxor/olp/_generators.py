@@ -26,6 +26,7 @@ Families (setting of Li & Ye, arXiv 1909.05499; Gao et al., arXiv 2501.02761; Xu
 
 from __future__ import annotations
 
+import abc
 import math
 
 import equinox as eqx
@@ -71,17 +72,18 @@ class AbstractGenerator(eqx.Module):
     d: eqx.AbstractVar[jax.Array]
     m: eqx.AbstractVar[int]
 
-    def sample(self, key: jax.Array, t, n: int) -> tuple[jax.Array, jax.Array]:  # pragma: no cover
-        raise NotImplementedError
+    @abc.abstractmethod
+    def sample(self, key: jax.Array, t, n: int) -> tuple[jax.Array, jax.Array]:
+        """One order ``(r [], a [m])`` of period ``t`` of an ``n``-period horizon, drawn from ``key``."""
 
     #: uniforms per order consumed by :meth:`from_uniforms` (``None``: ``rng="philox"`` unsupported).
     n_uniforms = None
 
-    def from_uniforms(self, u: jax.Array, t, n: int) -> tuple[jax.Array, jax.Array]:  # pragma: no cover
+    def from_uniforms(self, u: jax.Array, t, n: int) -> tuple[jax.Array, jax.Array]:
         """Orders from uniforms (``rng="philox"``): ``u [n_uniforms, *batch]`` in ``[0, 1)``, ``t``
         broadcastable to ``batch``; returns ``r [*batch]``, ``a [m, *batch]`` (elementwise in the
         batch, so the caller's layout is kept)."""
-        raise NotImplementedError
+        raise ValueError(f"{type(self).__name__} has no uniform-based sampler: rng='philox' is not supported")
 
     def order(self, key: jax.Array, t, n: int) -> tuple[jax.Array, jax.Array]:
         """The order of period ``t``: ``sample(fold_in(key, t), t, n)`` (what a rollout sees)."""

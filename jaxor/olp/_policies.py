@@ -33,6 +33,7 @@ Re-solves use the exact warm-started dual simplex :func:`jaxor.olp.solve_dual` i
 
 from __future__ import annotations
 
+import abc
 import math
 from typing import Any, NamedTuple
 
@@ -86,8 +87,9 @@ class AbstractPolicy(eqx.Module):
     stepwise = False
     name = "policy"
 
-    def init(self, ctx: Context):  # pragma: no cover
-        raise NotImplementedError
+    @abc.abstractmethod
+    def init(self, ctx: Context):
+        """The policy's initial state (a dict of arrays)."""
 
     def price(self, state, t, b, ctx: Context):
         return state["p"], jnp.bool_(True), state

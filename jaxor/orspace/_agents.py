@@ -19,6 +19,7 @@ Errors of an agent (an HTTP error, a timeout, a malformed reply) are recorded in
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 import json
 import os
@@ -65,13 +66,14 @@ class AgentReport:
     output_truncated: bool = False
 
 
-class Agent:
+class Agent(abc.ABC):
     """Base class: ``act(task) -> AgentReport``; ``name`` labels the records."""
 
     name = "agent"
 
-    def act(self, task: AgentTask) -> AgentReport:  # pragma: no cover - interface
-        raise NotImplementedError
+    @abc.abstractmethod
+    def act(self, task: AgentTask) -> AgentReport:
+        """Attempt ``task`` and report what happened."""
 
 
 def _write_output(task: AgentTask, text: str) -> None:
