@@ -33,9 +33,11 @@ from jaxor.olp._policies import WaitLess as WaitLess
 from jaxor.olp._rollout import DEFAULT_CHUNK as DEFAULT_CHUNK
 from jaxor.olp._rollout import RolloutResult as RolloutResult
 from jaxor.olp._rollout import batch_hindsight as batch_hindsight
+from jaxor.olp._rollout import batch_replay as batch_replay
 from jaxor.olp._rollout import batch_rollout as batch_rollout
 from jaxor.olp._rollout import hindsight_value as hindsight_value
 from jaxor.olp._rollout import regret as regret
+from jaxor.olp._rollout import replay as replay
 from jaxor.olp._rollout import rollout as rollout
 from jaxor.olp._rollout import split_key as split_key
 
@@ -45,4 +47,5 @@ __all__ = [
     "AbstractPolicy", "Context", "FluidDual", "FirstOrder", "MirrorDescent", "DynamicLearning", "LiYe", "Decoupled",
     "WaitLess", "SingleSample",
     "DEFAULT_CHUNK", "RolloutResult", "rollout", "hindsight_value", "regret", "batch_rollout", "batch_hindsight", "split_key",
+    "replay", "batch_replay",
 ]

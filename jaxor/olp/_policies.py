@@ -85,6 +85,8 @@ class AbstractPolicy(eqx.Module):
     #: O(1) work per step and no use of ``ctx.key`` after ``init``: :func:`jaxor.olp.batch_rollout`
     #: may run the scan outside the ``vmap`` (replications on the minor axis).
     stepwise = False
+    #: ``init`` draws from ``ctx.gen`` (single-sample re-solving): :func:`jaxor.olp.replay` needs ``gen``.
+    needs_gen = False
     name = "policy"
 
     @abc.abstractmethod
@@ -476,6 +478,7 @@ class SingleSample(AbstractPolicy):
     ratio: float = eqx.field(static=True, default=1.1)
     current: str = eqx.field(static=True, default="sample")
     name = "single_sample"
+    needs_gen = True
 
     def __check_init__(self):
         if self.schedule not in ("every", "geometric"):

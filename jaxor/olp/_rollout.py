@@ -19,6 +19,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.sharding import NamedSharding, PartitionSpec
 
 from jaxor import batch
 from jaxor.olp._generators import AbstractGenerator, _check_n, check_rng
@@ -27,7 +28,7 @@ from jaxor.olp._philox import philox_key, philox_uniforms
 from jaxor.olp._policies import AbstractPolicy, Context
 
 __all__ = ["DEFAULT_CHUNK", "RolloutResult", "rollout", "hindsight_value", "regret", "batch_rollout", "batch_hindsight",
-           "split_key"]
+           "split_key", "replay", "batch_replay"]
 
 
 class RolloutResult(NamedTuple):
@@ -282,3 +283,172 @@ def _sharded_rollout(policy, gen, n, chunk=DEFAULT_CHUNK, rng="threefry"):
 def _sharded_hindsight(gen, n, rng="threefry"):
     return _cached("hindsight", None, gen, n,
                    lambda: batch.sharded(jax.vmap(lambda k: hindsight_value(gen, k, n, rng))), rng)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Replay: policies on given orders (traces, or inputs shared with another implementation)
+
+
+def _float_array(x, name):
+    x = jnp.asarray(x)
+    if not jnp.issubdtype(x.dtype, jnp.floating):
+        if not (jnp.issubdtype(x.dtype, jnp.integer) or x.dtype == jnp.bool_):
+            raise ValueError(f"{name} must be a real array; got dtype {x.dtype}")
+        x = x.astype(jnp.result_type(float))
+    return x
+
+
+def _check_policy_inputs(policy, b, m, gen, key):
+    if not isinstance(policy, AbstractPolicy):
+        raise ValueError(f"policy must be a jaxor.olp policy; got {type(policy).__name__}")
+    if b.shape != (m,):
+        raise ValueError(f"b (the budget) must have shape ({m},); got {b.shape}")
+    if not isinstance(b, jax.core.Tracer) and not bool(jnp.all(b >= 0)):
+        raise ValueError(f"b (the budget) must be nonnegative; got {np.asarray(b).tolist()}")
+    if policy.needs_gen:
+        if not isinstance(gen, AbstractGenerator):
+            raise ValueError(f"gen: {type(policy).__name__} draws its samples from a generator; pass gen=")
+        if key is None:
+            raise ValueError(f"key: {type(policy).__name__} draws its samples with a PRNG key; pass key(s)=")
+
+
+def _check_orders(policy, r, a, b, gen, key, layout):
+    """Validate the orders in ``layout`` (``"n"``: ``r [n], a [n, m]``; ``"Rn"``: ``r [R, n], a [R, n, m]``;
+    ``"nR"``: ``r [n, R], a [n, m, R]``) and ``b [m]``; returns them in one floating dtype."""
+    r, a, b = _float_array(r, "r"), _float_array(a, "a"), _float_array(b, "b")
+    want_r = {"n": "(n,)", "Rn": "(R, n)", "nR": "(n, R)"}[layout]
+    want_a = {"n": "(n, m)", "Rn": "(R, n, m)", "nR": "(n, m, R)"}[layout]
+    if r.ndim != len(layout):
+        raise ValueError(f"r (rewards) must have shape {want_r}; got {r.shape}")
+    m_axis = 1 if layout == "nR" else -1
+    if a.ndim != r.ndim + 1 or tuple(np.delete(a.shape, m_axis)) != r.shape:
+        raise ValueError(f"a (consumptions) must have shape {want_a} matching r {r.shape}; got {a.shape}")
+    _check_n(r.shape[0] if layout != "Rn" else r.shape[1])
+    _check_policy_inputs(policy, b, a.shape[m_axis], gen, key)
+    dtype = jnp.result_type(r.dtype, a.dtype, b.dtype)
+    return r.astype(dtype), a.astype(dtype), b.astype(dtype)
+
+
+def _replay_one(policy, r, a, b, key, gen):
+    n = r.shape[0]
+    d = b / n
+    ctx = Context(n=n, d=d, R=r if policy.needs_orders else None, A=a if policy.needs_orders else None,
+                  key=key, gen=gen)
+    carry = (b, jnp.zeros((), b.dtype), policy.init(ctx), b, jnp.int32(0))
+    carry, _ = jax.lax.scan(_server(policy, ctx), carry, (jnp.arange(n), r, a))
+    return _result(carry, b)
+
+
+def replay(policy: AbstractPolicy, r, a, b, key: jax.Array | None = None,
+           gen: AbstractGenerator | None = None) -> RolloutResult:
+    """Run ``policy`` on the given orders: a trace replay (no generator in the loop).
+
+    The same period as :func:`rollout` (post ``p_t``, see order ``t``, accept iff ``r_t > a_t.p_t`` and
+    ``a_t <= b_t``, update), with the orders read from ``r [n]`` and ``a [n, m]`` and the initial average
+    budget ``d = b / n``. Use it for recorded order streams, or to hand the *same* inputs to jaxor and to
+    another implementation. The hindsight LP of these orders is ``solve_hindsight(r, a, b)``.
+
+    Args:
+        policy: a :class:`jaxor.olp.AbstractPolicy`.
+        r: rewards ``[n]``.
+        a: consumptions ``[n, m]``.
+        b: total budget ``[m]``, nonnegative.
+        key: the policy's own PRNG key; needed only by policies that sample (single-sample re-solving
+            draws its one sample per period from ``gen`` with it).
+        gen: generator for such policies (``policy.needs_gen``); otherwise unused.
+
+    Returns:
+        :class:`RolloutResult`. Jittable and vmappable over the arrays.
+
+    Raises:
+        ValueError: for shapes that do not match, a negative budget, ``n < 1``, or a sampling policy
+        without ``gen``/``key``, naming the argument.
+
+    Examples:
+        >>> import jax.numpy as jnp
+        >>> from jaxor.olp import FirstOrder, replay
+        >>> res = replay(FirstOrder(), jnp.array([1.0, 0.2, 0.9]), jnp.array([[1.0], [1.0], [1.0]]), jnp.array([2.0]))
+        >>> float(res.reward), int(res.accepted)
+        (1.100000023841858, 2)
+    """
+    r, a, b = _check_orders(policy, r, a, b, gen, key, "n")
+    return _replay_one(policy, r, a, b, key, gen)
+
+
+def _replay_time_major(policy, r, a, b):
+    """``r [n, R]``, ``a [n, m, R]``: the batch-last scan of the stepwise policies, reading each period's
+    ``[m, R]`` slice in place (no transpose of the inputs)."""
+    n, nrep = r.shape
+    d = b / n
+    ctx = Context(n=n, d=d, R=None, A=None, key=None, gen=None)
+    serve = jax.vmap(_server(policy, ctx), in_axes=(-1, (None, -1, -1)), out_axes=(-1, None))
+    states = jax.vmap(lambda _: policy.init(ctx), out_axes=-1)(jnp.arange(nrep))
+    bR = jnp.broadcast_to(b[:, None], (b.shape[0], nrep))
+    carry = (bR, jnp.zeros((nrep,), b.dtype), states, bR, jnp.zeros((nrep,), jnp.int32))
+    carry, _ = jax.lax.scan(serve, carry, (jnp.arange(n), r, a))
+    return jax.tree.map(lambda v: jnp.moveaxis(v, -1, 0), _result(carry, b[:, None]))
+
+
+def _make_replay(policy, gen, time_major):
+    """The jitted batch replay ``(r, a, b, keys) -> RolloutResult`` with ``R`` leading."""
+    def fn(r, a, b, keys):
+        if policy.stepwise:  # the batch-last scan wants [n, R] and [n, m, R]
+            return _replay_time_major(policy, r, a, b) if time_major else \
+                _replay_time_major(policy, r.T, jnp.moveaxis(a, 0, -1), b)
+        if time_major:
+            r, a = r.T, jnp.moveaxis(a, -1, 0)
+        one = jax.vmap(lambda rr, aa, k: _replay_one(policy, rr, aa, b, k, gen), in_axes=(0, 0, 0 if keys is not None else None))
+        return one(r, a, keys)
+    return jax.jit(fn)
+
+
+def _place(x, axis, mesh, nrep):
+    """Pad axis ``axis`` of ``x`` to a multiple of the device count (repeating the last replication, as
+    :func:`jaxor.batch.pad_batch` does) and shard it over the mesh's batch axis."""
+    ndev = mesh.devices.size
+    if -nrep % ndev:
+        last = jnp.take(x, jnp.array([nrep - 1]), axis=axis)
+        x = jnp.concatenate([x, jnp.repeat(last, -nrep % ndev, axis=axis)], axis=axis)
+    spec = [None] * x.ndim
+    spec[axis % x.ndim] = batch.BATCH_AXIS
+    return jax.device_put(x, NamedSharding(mesh, PartitionSpec(*spec)))
+
+
+def batch_replay(policy: AbstractPolicy, r, a, b, keys: jax.Array | None = None,
+                 gen: AbstractGenerator | None = None, time_major: bool = False) -> RolloutResult:
+    """:func:`replay` for a batch of ``R`` order streams of one horizon, one jitted call sharded over devices.
+
+    Args:
+        policy, b, gen: as in :func:`replay` (one budget ``b [m]`` for every stream).
+        r: rewards ``[R, n]``, or ``[n, R]`` with ``time_major=True``.
+        a: consumptions ``[R, n, m]``, or ``[n, m, R]`` with ``time_major=True``.
+        keys: policy keys ``[R, ...]`` for sampling policies (``policy.needs_gen``).
+        time_major: the layout in which the batch-last scan of the O(1)-per-step policies
+            (``policy.stepwise``) reads each period's ``[m, R]`` slice in place; batch-first inputs of
+            such policies are transposed once inside the call (an extra pass over ``n m R`` numbers,
+            which is the order of the policy's own work). Other policies always run as
+            ``vmap(replay)``.
+
+    Returns:
+        :class:`RolloutResult` with leading axis ``R``.
+
+    Examples:
+        >>> import jax, jax.numpy as jnp
+        >>> from jaxor.olp import FirstOrder, batch_replay, replay
+        >>> r = jax.random.uniform(jax.random.PRNGKey(0), (3, 50)); a = jnp.ones((3, 50, 2))
+        >>> res = batch_replay(FirstOrder(), r, a, jnp.array([10.0, 10.0]))
+        >>> bool(jnp.allclose(res.reward[1], replay(FirstOrder(), r[1], a[1], jnp.array([10.0, 10.0])).reward))
+        True
+    """
+    if not isinstance(time_major, bool):
+        raise ValueError(f"time_major must be a bool; got {time_major!r}")
+    r, a, b = _check_orders(policy, r, a, b, gen, None if keys is None else keys[0], "nR" if time_major else "Rn")
+    nrep = r.shape[-1] if time_major else r.shape[0]
+    fn = _cached("replay", policy, gen, None, lambda: _make_replay(policy, gen, time_major), (time_major, keys is None))
+    mesh = batch.batch_mesh()
+    if mesh.devices.size > 1:  # replications sharded over the local devices, the budget replicated
+        axis = -1 if time_major else 0
+        r, a = _place(r, axis, mesh, nrep), _place(a, axis, mesh, nrep)
+        keys = None if keys is None else _place(keys, 0, mesh, nrep)
+        b = jax.device_put(b, NamedSharding(mesh, PartitionSpec()))
+    return jax.tree.map(lambda y: y[:nrep], fn(r, a, b, keys))
