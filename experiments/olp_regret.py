@@ -31,7 +31,7 @@ SIZES = {
              "short": [100, 300, 1000, 3000], "stress": [100, 300, 1000]},
 }
 REPS = {"quick": {"long": 8, "resolve": 8, "ns_resolve": 8, "scheduled": 8, "short": 8, "stress": 8},
-        "full": {"long": 32, "resolve": 6, "ns_resolve": 12, "scheduled": 12, "short": 6, "stress": 6}}
+        "full": {"long": 32, "resolve": 6, "ns_resolve": 24, "scheduled": 12, "short": 6, "stress": 6}}
 SCHEDULED = "single-sample (8), geometric schedule"
 
 

@@ -31,6 +31,16 @@ def lp_dual_price(r, a, B) -> np.ndarray:
     return np.maximum(-res.y, 0.0)  # HiGHS: y <= 0 on upper-bounded rows of a minimisation
 
 
+def _lp_value(r, a, B) -> float:
+    """Optimal value of ``max r.x, a^T x <= B, 0 <= x <= 1`` (HiGHS; 0 with no columns)."""
+    if r.size == 0:
+        return 0.0
+    res = highs.solve(-np.asarray(r, np.float64), np.asarray(a, np.float64).T, None, np.asarray(B, np.float64), 0.0, 1.0)
+    if not res.ok:
+        raise RuntimeError(f"HiGHS failed: {res.status}")
+    return -float(res.objective)
+
+
 def first_order_rollout(r, a, b, eta=None) -> float:
     """Li-Sun-Ye first-order policy; returns the collected reward."""
     r = np.asarray(r, np.float64)
@@ -57,6 +67,8 @@ def resolve_rollout(r, a, b, kind: str = "li_ye", samples=None) -> float:
     over periods ``t..n-1`` with the remaining budget ``b_t``.
     ``kind="single_sample_true"``: at order ``t`` solve the LP of the realised order ``t`` and the
     samples of periods ``t+1..n-1`` with budget ``b_t``; accept iff its ``x_t >= 1/2`` (and it fits).
+    ``kind="single_sample_compare"``: with ``V(B)`` the LP value of the samples of periods ``t+1..n-1``
+    under budget ``B``, accept iff ``r_t + V(b_t - a_t) > V(b_t)`` (and it fits): two solves per step.
     """
     r = np.asarray(r, np.float64)
     a = np.asarray(a, np.float64)
@@ -76,6 +88,10 @@ def resolve_rollout(r, a, b, kind: str = "li_ye", samples=None) -> float:
             if not res.ok:
                 raise RuntimeError(f"HiGHS failed: {res.status}")
             x = float(res.x[0] >= 0.5 and np.all(a[t] <= b))
+        elif kind == "single_sample_compare":
+            rh, ah = (np.asarray(v) for v in samples)
+            fits = bool(np.all(a[t] <= b))
+            x = float(fits and r[t] + _lp_value(rh[t + 1:], ah[t + 1:], b - a[t]) > _lp_value(rh[t + 1:], ah[t + 1:], b))
         else:
             x = float(r[t] > a[t] @ p and np.all(a[t] <= b))
         b -= a[t] * x

@@ -55,13 +55,14 @@ def test_chunked_draws_match_reference(x64, case, chunk):
         olp.rollout(olp.FirstOrder(), gen, key, N_REF, chunk=0)
 
 
-@pytest.mark.parametrize("policy", [olp.LiYe(), olp.SingleSample(), olp.SingleSample(current="true")],
-                         ids=["li_ye", "single_sample", "single_sample_true"])
+@pytest.mark.parametrize("policy", [olp.LiYe(), olp.SingleSample(), olp.SingleSample(current="true"),
+                                    olp.SingleSample(current="compare")],
+                         ids=["li_ye", "single_sample", "single_sample_true", "single_sample_compare"])
 def test_resolving_matches_highs_per_step(x64, case, policy):
     gen, key, r, a, b, samples = case
     res = olp.rollout(policy, gen, key, N_REF)
     kind = "li_ye" if isinstance(policy, olp.LiYe) else "single_sample"
-    kind += "_true" if getattr(policy, "current", "") == "true" else ""
+    kind += {"true": "_true", "compare": "_compare"}.get(getattr(policy, "current", ""), "")
     ref = naive.resolve_rollout(r, a, b, kind=kind, samples=tuple(np.asarray(s) for s in samples))
     assert int(res.solver_fails) == 0
     assert float(res.reward) == pytest.approx(ref, rel=1e-12)
