@@ -367,9 +367,9 @@ def replay(policy: AbstractPolicy, r, a, b, key: jax.Array | None = None,
     Examples:
         >>> import jax.numpy as jnp
         >>> from jaxor.olp import FirstOrder, replay
-        >>> res = replay(FirstOrder(), jnp.array([1.0, 0.2, 0.9]), jnp.array([[1.0], [1.0], [1.0]]), jnp.array([2.0]))
-        >>> float(res.reward), int(res.accepted)
-        (1.100000023841858, 2)
+        >>> res = replay(FirstOrder(), jnp.array([1.0, 0.1, 0.9]), jnp.ones((3, 1)), jnp.array([2.0]))
+        >>> round(float(res.reward), 4), int(res.accepted)   # 0.1 is below the price 0.19 after order 0
+        (1.9, 2)
     """
     r, a, b = _check_orders(policy, r, a, b, gen, key, "n")
     return _replay_one(policy, r, a, b, key, gen)
