@@ -469,6 +469,10 @@ class SingleSample(AbstractPolicy):
       LP over the samples of ``s > t`` with budget ``B``; accept iff ``r_t + V(b_t - a_t) > V(b_t)``
       (ties rejected, as in the dual-price rule) and ``a_t`` fits.
 
+    ``samples=K`` (default 1, the paper's setting) gives the policy ``K`` independent draws of every
+    period, each weighing ``1 / K`` in the LP: more information than the setting provides, for
+    measuring what the single sample costs (or for users who hold several observations per period).
+
     .. warning:: reconstruction (the algorithm box of 2603.14673 was not available): which of the
        three forms the paper uses, and whether it keeps a budget safety margin (none here), is not
        known; ``schedule="geometric"`` re-solves only when the remaining horizon shrinks by ``ratio``.
@@ -482,20 +486,33 @@ class SingleSample(AbstractPolicy):
     schedule: str = eqx.field(static=True, default="every")
     ratio: float = eqx.field(static=True, default=1.1)
     current: str = eqx.field(static=True, default="sample")
+    samples: int = eqx.field(static=True, default=1)
     name = "single_sample"
     needs_gen = True
 
     def __check_init__(self):
+        if isinstance(self.samples, bool) or not isinstance(self.samples, (int, np.integer)) or self.samples < 1:
+            raise ValueError(f"samples (draws per period) must be an integer >= 1; got {self.samples!r}")
         if self.schedule not in ("every", "geometric"):
             raise ValueError(f"schedule must be 'every' or 'geometric'; got {self.schedule!r}")
         if self.current not in ("sample", "exclude", "true", "compare"):
             raise ValueError(f"current must be 'sample', 'exclude', 'true' or 'compare'; got {self.current!r}")
 
     def init(self, ctx):
-        R, A = ctx.gen.draw(ctx.key, ctx.n)
-        sol = solve_hindsight(R, A, ctx.gen.budget(ctx.n))
+        if self.samples == 1:
+            R, A = ctx.gen.draw(ctx.key, ctx.n)
+            sol = solve_hindsight(R, A, ctx.gen.budget(ctx.n))
+        else:  # column k n + s holds draw k of period s; every column weighs 1 / K
+            Rs, As = jax.vmap(lambda k: ctx.gen.draw(k, ctx.n))(jax.random.split(ctx.key, self.samples))
+            R, A = Rs.reshape(-1), As.reshape(-1, As.shape[-1])
+            sol = solve_dual(R, A, ctx.gen.budget(ctx.n), jnp.full(R.shape, 1.0 / self.samples, R.dtype),
+                             line_search="bisect", max_iter=400)
         return {"p": sol.p, "basis": sol.basis, "fails": (sol.status != OPTIMAL).astype(jnp.int32),
                 "R": R, "A": A}
+
+    def _copies(self, t, n):
+        """Columns of period ``t`` (one per draw)."""
+        return t + n * jnp.arange(self.samples)
 
     def _do(self, t, n):
         if self.schedule == "every":
@@ -506,6 +523,8 @@ class SingleSample(AbstractPolicy):
 
     def _solve(self, st, R, A, b, first, ctx):
         w = (jnp.arange(ctx.n) >= first).astype(ctx.d.dtype)
+        if self.samples > 1:
+            w = jnp.tile(w, self.samples) / self.samples
         sol = solve_dual(R, A, jnp.maximum(b, 0.0), w, basis=st["basis"], long_step=32, max_iter=60)
         st = {**st, "p": sol.p, "basis": sol.basis, "fails": st["fails"] + (sol.status != OPTIMAL).astype(jnp.int32)}
         return st, sol
@@ -528,8 +547,9 @@ class SingleSample(AbstractPolicy):
                 st, keep = self._solve(st, st["R"], st["A"], b, t + 1, ctx)
                 st2, take = self._solve(st, st["R"], st["A"], b - a, t + 1, ctx)
                 return {**st, "fails": st2["fails"]}, r + take.value > keep.value
-            st, sol = self._solve(st, st["R"].at[t].set(r), st["A"].at[t].set(a), b, t, ctx)
-            return st, sol.x[t] >= 0.5
+            cols = self._copies(t, ctx.n)
+            st, sol = self._solve(st, st["R"].at[cols].set(r), st["A"].at[cols].set(a), b, t, ctx)
+            return st, jnp.mean(sol.x[cols]) >= 0.5
 
         def hold(st):  # between scheduled re-solves: the dual-price rule with the last price
             return st, r > jnp.sum(a * st["p"])

@@ -59,12 +59,14 @@ def first_order_rollout(r, a, b, eta=None) -> float:
     return reward
 
 
-def resolve_rollout(r, a, b, kind: str = "li_ye", samples=None) -> float:
+def resolve_rollout(r, a, b, kind: str = "li_ye", samples=None, copies: int = 1) -> float:
     """Re-solving at every step with one HiGHS LP per step; returns the collected reward.
 
     ``kind="li_ye"``: after order ``t`` solve the history LP with budget ``(t+1) b_{t+1}/(n-t-1)``.
     ``kind="single_sample"``: before order ``t`` solve the LP of ``samples`` (a pair ``(r_hat, a_hat)``)
-    over periods ``t..n-1`` with the remaining budget ``b_t``.
+    over periods ``t..n-1`` with the remaining budget ``b_t``; with ``copies = K`` the samples are
+    ``K`` draws per period (``r_hat [K n]``, draw ``k`` of period ``s`` at ``k n + s``), each weighing
+    ``1 / K`` (the LP with rewards and consumptions divided by ``K`` has the same prices).
     ``kind="single_sample_true"``: at order ``t`` solve the LP of the realised order ``t`` and the
     samples of periods ``t+1..n-1`` with budget ``b_t``; accept iff its ``x_t >= 1/2`` (and it fits).
     ``kind="single_sample_compare"``: with ``V(B)`` the LP value of the samples of periods ``t+1..n-1``
@@ -79,7 +81,8 @@ def resolve_rollout(r, a, b, kind: str = "li_ye", samples=None) -> float:
     for t in range(n):
         if kind == "single_sample":
             rh, ah = samples
-            p = lp_dual_price(np.asarray(rh)[t:], np.asarray(ah)[t:], b)
+            cols = (np.arange(copies)[:, None] * n + np.arange(t, n)[None, :]).ravel()
+            p = lp_dual_price(np.asarray(rh)[cols] / copies, np.asarray(ah)[cols] / copies, b)
         if kind == "single_sample_true":
             rh, ah = samples
             rr = np.r_[r[t], np.asarray(rh)[t + 1:]]

@@ -155,3 +155,18 @@ def test_vmap_over_step_sizes_and_replications(x64, case):
     r0, a0 = (np.asarray(v) for v in gen.draw(olp.split_key(keys[1])[0], N_REF))
     for j, eta in enumerate(np.asarray(etas)):
         assert got[1, j] == pytest.approx(naive.first_order_rollout(r0, a0, b, eta=float(eta)), rel=1e-12)
+
+
+def test_single_sample_with_several_draws_matches_highs_per_step(x64, case):
+    gen, key, r, a, b, _ = case
+    pol = olp.SingleSample(samples=3)
+    res = olp.rollout(pol, gen, key, N_REF)
+    k_policy = olp.split_key(key)[1]
+    draws = [gen.draw(k, N_REF) for k in jax.random.split(k_policy, 3)]
+    rh = np.concatenate([np.asarray(d[0]) for d in draws])
+    ah = np.concatenate([np.asarray(d[1]) for d in draws])
+    ref = naive.resolve_rollout(r, a, b, kind="single_sample", samples=(rh, ah), copies=3)
+    assert int(res.solver_fails) == 0
+    assert float(res.reward) == pytest.approx(ref, rel=1e-12)
+    with pytest.raises(ValueError, match="samples"):
+        olp.SingleSample(samples=0)
