@@ -217,8 +217,7 @@ def run(config, out_dir, progress):
             figures.append(fname)
             # Drop this family's compiled rollouts: hundreds of XLA:CPU executables stay mapped otherwise,
             # and a full run once failed to map more code memory (LLVM "Cannot allocate memory").
-            from jaxor.olp import _rollout
-            _rollout._CACHE.clear()
+            olp.clear_cache()
             jax.clear_caches()
             if fam in NONSTATIONARY and "single-sample (8)" in curves:
                 fname2 = f"logsq_{fam}.png"
@@ -311,8 +310,8 @@ def run(config, out_dir, progress):
                         "|diff| <= 1e-3", f"{pdm['abs_diff']:.2e} ({pdm['status']})", pdm["abs_diff"] <= 1e-3))
     notes = (f"m = {m}; size ladders {ladders} with replications {reps_of} (the table gives each row's range); "
              "re-solving policies (4, 5, 7, 8) re-solve at every step and are not run beyond n = 1e4; beyond "
-             f"that only '{SCHEDULED}' runs (on the nonstationary families), labelled as a different policy. Regret = exact hindsight LP value minus collected reward on the "
-             "same orders; slopes fit log(mean regret) on log n, 95% bootstrap intervals over replications. "
+             f"that only '{SCHEDULED}' runs (on the nonstationary families), labelled as a different policy. "
+             "Regret = exact hindsight LP value minus collected reward on the same orders; slopes fit log(mean regret) on log n, 95% bootstrap intervals over replications. "
              "The last column is wall-clock seconds of the policy's rollouts (all sizes, compile included)."
              + diag_note)
     return Result(metrics=metrics, claims=claims, figures=figures, tables={"Regret slopes": "\n".join(rows)},

@@ -1,5 +1,7 @@
 """Dense linear solves written in plain JAX operations, for the small systems solved inside vmapped
-programs (jaxor.rl policy evaluation, jaxor.olp dual bases).
+programs (jaxor.rl policy evaluation and feature regressions). jaxor.olp's dual simplex and jaxor.lp's
+differentiation still call ``jnp.linalg.solve``: no stall was ever observed there, and moving them would
+change their floating-point results; they are the candidates if one appears.
 
 Why not ``jnp.linalg.solve``: on CPU it lowers to LAPACK ``getrf`` through an FFI kernel that splits a
 batch of systems over XLA's intra-op thread pool and blocks until the pieces finish. When two such

@@ -38,34 +38,36 @@ def batch_mesh(devices: Sequence[jax.Device] | None = None) -> Mesh:
     return Mesh(np.array(devs), (BATCH_AXIS,))
 
 
-def _batch_size(tree: Any) -> int:
+def _batch_size(tree: Any, axis: int = 0) -> int:
     leaves = jax.tree_util.tree_leaves(tree)
     if not leaves:
         raise ValueError("args must hold at least one array with a leading batch axis")
-    sizes = {np.shape(x)[0] if np.ndim(x) else None for x in leaves}
+    sizes = {np.shape(x)[axis] if np.ndim(x) else None for x in leaves}
     if None in sizes:
         raise ValueError("every array in args needs a leading batch axis; found a scalar leaf")
     if len(sizes) != 1:
-        raise ValueError(f"args disagree on the batch size (axis 0): found sizes {sorted(sizes)}")
+        raise ValueError(f"args disagree on the batch size (axis {axis}): found sizes {sorted(sizes)}")
     return sizes.pop()
 
 
-def pad_batch(tree: Any, multiple: int) -> tuple[Any, int]:
-    """Pad axis 0 of every leaf to a multiple of ``multiple`` by repeating the last element.
+def pad_batch(tree: Any, multiple: int, axis: int = 0) -> tuple[Any, int]:
+    """Pad the batch axis (``axis``, default 0) of every leaf to a multiple of ``multiple`` by repeating
+    the last element.
 
     Returns:
         ``(padded_tree, n)`` where ``n`` is the original batch size.
     """
-    n = _batch_size(tree)
+    n = _batch_size(tree, axis)
     if n == 0:
-        raise ValueError("the batch is empty (axis 0 has size 0)")
+        raise ValueError(f"the batch is empty (axis {axis} has size 0)")
     pad = (-n) % multiple
     if pad == 0:
         return tree, n
 
     def _pad(x):
         x = jnp.asarray(x)
-        return jnp.concatenate([x, jnp.repeat(x[-1:], pad, axis=0)], axis=0)
+        last = jax.lax.slice_in_dim(x, n - 1, n, axis=axis)
+        return jnp.concatenate([x, jnp.repeat(last, pad, axis=axis)], axis=axis)
 
     return jax.tree_util.tree_map(_pad, tree), n
 

@@ -35,6 +35,7 @@ from jaxor.olp._rollout import RolloutResult as RolloutResult
 from jaxor.olp._rollout import batch_hindsight as batch_hindsight
 from jaxor.olp._rollout import batch_replay as batch_replay
 from jaxor.olp._rollout import batch_rollout as batch_rollout
+from jaxor.olp._rollout import clear_cache as clear_cache
 from jaxor.olp._rollout import hindsight_value as hindsight_value
 from jaxor.olp._rollout import regret as regret
 from jaxor.olp._rollout import replay as replay
@@ -47,5 +48,5 @@ __all__ = [
     "AbstractPolicy", "Context", "FluidDual", "FirstOrder", "MirrorDescent", "DynamicLearning", "LiYe", "Decoupled",
     "WaitLess", "SingleSample",
     "DEFAULT_CHUNK", "RolloutResult", "rollout", "hindsight_value", "regret", "batch_rollout", "batch_hindsight", "split_key",
-    "replay", "batch_replay",
+    "replay", "batch_replay", "clear_cache",
 ]

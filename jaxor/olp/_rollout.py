@@ -28,7 +28,7 @@ from jaxor.olp._philox import philox_key, philox_uniforms
 from jaxor.olp._policies import AbstractPolicy, Context
 
 __all__ = ["DEFAULT_CHUNK", "RolloutResult", "rollout", "hindsight_value", "regret", "batch_rollout", "batch_hindsight",
-           "split_key", "replay", "batch_replay"]
+           "split_key", "replay", "batch_replay", "clear_cache"]
 
 
 class RolloutResult(NamedTuple):
@@ -139,12 +139,17 @@ def rollout(policy: AbstractPolicy, gen: AbstractGenerator, key: jax.Array, n: i
         r, a = gen.orders(k_orders, ts, n, rng)
         return jax.lax.scan(serve, carry, (ts, r, a))[0], None
 
-    carry = (b0, jnp.zeros((), b0.dtype), policy.init(ctx), b0, jnp.int32(0))
+    carry = _initial_carry(b0, policy.init(ctx))
     if R is not None or chunk is None:
         carry, _ = jax.lax.scan(step, carry, jnp.arange(n))
     else:
         carry = _chunked(run_chunk, carry, n, chunk)
     return _result(carry, b0)
+
+
+def _initial_carry(b, state):
+    """``(b, reward, state, min budget, accepted)`` at ``t = 0``; ``b [m]``, or ``[m, R]`` batch-last."""
+    return (b, jnp.zeros(b.shape[1:], b.dtype), state, b, jnp.zeros(b.shape[1:], jnp.int32))
 
 
 def _server(policy, ctx):
@@ -162,6 +167,16 @@ def _server(policy, ctx):
         return (b_next, reward + r * xf, st, jnp.minimum(bmin, b_next), acc + x.astype(jnp.int32)), None
 
     return serve
+
+
+def _batch_last_server(policy, ctx):
+    """:func:`_server` for a carry and orders with the replications on their last axis."""
+    return jax.vmap(_server(policy, ctx), in_axes=(-1, (None, -1, -1)), out_axes=(-1, None))
+
+
+def _batch_last_result(carry, b0):
+    """The :class:`RolloutResult` of a batch-last carry, replications moved to the leading axis."""
+    return jax.tree.map(lambda v: jnp.moveaxis(v, -1, 0), _result(carry, b0[:, None]))
 
 
 def _chunked(run_chunk, carry, n, chunk):
@@ -188,9 +203,8 @@ def _batch_last_rollout(policy, gen, keys, n, chunk, rng):
     d = jnp.asarray(gen.d, jnp.result_type(float))
     b0 = n * d
     ctx = Context(n=n, d=d, R=None, A=None, key=None, gen=gen)
-    serve = jax.vmap(_server(policy, ctx), in_axes=(-1, (None, -1, -1)), out_axes=(-1, None))
+    serve = _batch_last_server(policy, ctx)
     states = jax.vmap(lambda kp: policy.init(ctx._replace(key=kp)), out_axes=-1)(k_policy)
-    nrep = k_orders.shape[0]
 
     if rng == "philox":  # Philox words computed directly in the [k, C, R] layout
         pkeys = jax.vmap(philox_key)(k_orders)  # [R, 2]
@@ -211,14 +225,12 @@ def _batch_last_rollout(policy, gen, keys, n, chunk, rng):
         r, a = draw(t[None])
         return serve(carry, (t, r[0], a[0]))
 
-    bR = jnp.broadcast_to(b0[:, None], (b0.shape[0], nrep))
-    carry = (bR, jnp.zeros((nrep,), b0.dtype), states, bR, jnp.zeros((nrep,), jnp.int32))
+    carry = _initial_carry(jnp.broadcast_to(b0[:, None], (b0.shape[0], keys.shape[0])), states)
     if chunk is None:
         carry, _ = jax.lax.scan(step, carry, jnp.arange(n))
     else:
         carry = _chunked(run_chunk, carry, n, chunk)
-    res = _result(carry, b0[:, None])
-    return jax.tree.map(lambda v: jnp.moveaxis(v, -1, 0), res)
+    return _batch_last_result(carry, b0)
 
 
 def hindsight_value(gen: AbstractGenerator, key: jax.Array, n: int, rng: str = "threefry") -> jax.Array:
@@ -258,6 +270,16 @@ def batch_hindsight(gen: AbstractGenerator, keys: jax.Array, n: int, rng: str = 
 
 
 _CACHE: dict = {}
+
+
+def clear_cache() -> None:
+    """Drop the compiled batch rollouts, hindsight solves and replays kept per (policy, generator, n).
+
+    Long studies that sweep many policies and horizons can call it (with ``jax.clear_caches()``)
+    between families: each entry holds an XLA executable, and hundreds of them can exhaust the code
+    memory of one process.
+    """
+    _CACHE.clear()
 
 
 def _cached(kind, obj, gen, n, make, extra=None):
@@ -334,8 +356,7 @@ def _replay_one(policy, r, a, b, key, gen):
     d = b / n
     ctx = Context(n=n, d=d, R=r if policy.needs_orders else None, A=a if policy.needs_orders else None,
                   key=key, gen=gen)
-    carry = (b, jnp.zeros((), b.dtype), policy.init(ctx), b, jnp.int32(0))
-    carry, _ = jax.lax.scan(_server(policy, ctx), carry, (jnp.arange(n), r, a))
+    carry, _ = jax.lax.scan(_server(policy, ctx), _initial_carry(b, policy.init(ctx)), (jnp.arange(n), r, a))
     return _result(carry, b)
 
 
@@ -379,14 +400,11 @@ def _replay_time_major(policy, r, a, b):
     """``r [n, R]``, ``a [n, m, R]``: the batch-last scan of the stepwise policies, reading each period's
     ``[m, R]`` slice in place (no transpose of the inputs)."""
     n, nrep = r.shape
-    d = b / n
-    ctx = Context(n=n, d=d, R=None, A=None, key=None, gen=None)
-    serve = jax.vmap(_server(policy, ctx), in_axes=(-1, (None, -1, -1)), out_axes=(-1, None))
+    ctx = Context(n=n, d=b / n, R=None, A=None, key=None, gen=None)
     states = jax.vmap(lambda _: policy.init(ctx), out_axes=-1)(jnp.arange(nrep))
-    bR = jnp.broadcast_to(b[:, None], (b.shape[0], nrep))
-    carry = (bR, jnp.zeros((nrep,), b.dtype), states, bR, jnp.zeros((nrep,), jnp.int32))
-    carry, _ = jax.lax.scan(serve, carry, (jnp.arange(n), r, a))
-    return jax.tree.map(lambda v: jnp.moveaxis(v, -1, 0), _result(carry, b[:, None]))
+    carry = _initial_carry(jnp.broadcast_to(b[:, None], (b.shape[0], nrep)), states)
+    carry, _ = jax.lax.scan(_batch_last_server(policy, ctx), carry, (jnp.arange(n), r, a))
+    return _batch_last_result(carry, b)
 
 
 def _make_replay(policy, gen, time_major):
@@ -402,13 +420,10 @@ def _make_replay(policy, gen, time_major):
     return jax.jit(fn)
 
 
-def _place(x, axis, mesh, nrep):
-    """Pad axis ``axis`` of ``x`` to a multiple of the device count (repeating the last replication, as
-    :func:`jaxor.batch.pad_batch` does) and shard it over the mesh's batch axis."""
-    ndev = mesh.devices.size
-    if -nrep % ndev:
-        last = jnp.take(x, jnp.array([nrep - 1]), axis=axis)
-        x = jnp.concatenate([x, jnp.repeat(last, -nrep % ndev, axis=axis)], axis=axis)
+def _place(x, axis, mesh):
+    """Pad ``axis`` of ``x`` to a multiple of the device count (:func:`jaxor.batch.pad_batch`) and shard
+    it over the mesh's batch axis."""
+    x, _ = batch.pad_batch(x, mesh.devices.size, axis=axis)
     spec = [None] * x.ndim
     spec[axis % x.ndim] = batch.BATCH_AXIS
     return jax.device_put(x, NamedSharding(mesh, PartitionSpec(*spec)))
@@ -448,7 +463,7 @@ def batch_replay(policy: AbstractPolicy, r, a, b, keys: jax.Array | None = None,
     mesh = batch.batch_mesh()
     if mesh.devices.size > 1:  # replications sharded over the local devices, the budget replicated
         axis = -1 if time_major else 0
-        r, a = _place(r, axis, mesh, nrep), _place(a, axis, mesh, nrep)
-        keys = None if keys is None else _place(keys, 0, mesh, nrep)
+        r, a = _place(r, axis, mesh), _place(a, axis, mesh)
+        keys = None if keys is None else _place(keys, 0, mesh)
         b = jax.device_put(b, NamedSharding(mesh, PartitionSpec()))
     return jax.tree.map(lambda y: y[:nrep], fn(r, a, b, keys))

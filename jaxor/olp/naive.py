@@ -20,25 +20,22 @@ __all__ = ["lp_dual_price", "first_order_rollout", "resolve_rollout"]
 
 def lp_dual_price(r, a, B) -> np.ndarray:
     """Optimal dual price ``[m]`` of ``max r.x, a^T x <= B, 0 <= x <= 1`` (HiGHS, one solve)."""
-    r = np.asarray(r, np.float64)
-    a = np.asarray(a, np.float64)
-    m = a.shape[1]
-    if r.size == 0:
-        return np.zeros(m)
-    res = highs.solve(-r, a.T, None, np.asarray(B, np.float64), 0.0, 1.0)
-    if not res.ok:
-        raise RuntimeError(f"HiGHS failed: {res.status}")
-    return np.maximum(-res.y, 0.0)  # HiGHS: y <= 0 on upper-bounded rows of a minimisation
+    if np.size(r) == 0:
+        return np.zeros(np.shape(a)[1])
+    return np.maximum(-_highs_lp(r, a, B).y, 0.0)  # HiGHS: y <= 0 on upper-bounded rows of a minimisation
 
 
-def _lp_value(r, a, B) -> float:
-    """Optimal value of ``max r.x, a^T x <= B, 0 <= x <= 1`` (HiGHS; 0 with no columns)."""
-    if r.size == 0:
-        return 0.0
+def _highs_lp(r, a, B):
+    """HiGHS on ``max r.x, a^T x <= B, 0 <= x <= 1`` (as a minimisation of ``-r.x``); raises if it fails."""
     res = highs.solve(-np.asarray(r, np.float64), np.asarray(a, np.float64).T, None, np.asarray(B, np.float64), 0.0, 1.0)
     if not res.ok:
         raise RuntimeError(f"HiGHS failed: {res.status}")
-    return -float(res.objective)
+    return res
+
+
+def _lp_value(r, a, B) -> float:
+    """Optimal value of ``max r.x, a^T x <= B, 0 <= x <= 1`` (0 with no columns)."""
+    return 0.0 if np.size(r) == 0 else -float(_highs_lp(r, a, B).objective)
 
 
 def first_order_rollout(r, a, b, eta=None) -> float:
@@ -87,10 +84,7 @@ def resolve_rollout(r, a, b, kind: str = "li_ye", samples=None, copies: int = 1)
             rh, ah = samples
             rr = np.r_[r[t], np.asarray(rh)[t + 1:]]
             aa = np.vstack([a[t][None], np.asarray(ah)[t + 1:]])
-            res = highs.solve(-rr, aa.T, None, b, 0.0, 1.0)
-            if not res.ok:
-                raise RuntimeError(f"HiGHS failed: {res.status}")
-            x = float(res.x[0] >= 0.5 and np.all(a[t] <= b))
+            x = float(_highs_lp(rr, aa, b).x[0] >= 0.5 and np.all(a[t] <= b))
         elif kind == "single_sample_compare":
             rh, ah = (np.asarray(v) for v in samples)
             fits = bool(np.all(a[t] <= b))
